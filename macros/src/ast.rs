@@ -1,0 +1,133 @@
+//! The declaration as written, keeping every token an error may need to point at.
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility};
+
+/// `attrs vis struct Name { items }`.
+pub struct Network {
+    /// Outer attributes, doc comments included; forwarded to the struct.
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    /// The items that parsed; the ones that did not are already reported.
+    pub items: Vec<Item>,
+    /// The span of the braces, for errors about the body as a whole.
+    pub body_span: Span,
+}
+
+/// One comma-separated entry of the body.
+pub enum Item {
+    /// `input: 784` or `input: [1, 28, 28]`.
+    Input(InputDecl),
+    /// `name: Kind(args) -> Activation(args)`.
+    Layer(LayerDecl),
+}
+
+/// `input: <shape>`.
+pub struct InputDecl {
+    /// The `input` keyword.
+    pub key: Ident,
+    pub shape: ShapeDecl,
+}
+
+/// A shape as written.
+pub enum ShapeDecl {
+    /// `784`.
+    Flat(Value),
+    /// `[C, H, W]`; the span covers the brackets.
+    Image(Vec<Value>, Span),
+}
+
+/// `name: Kind(args) -> Activation(args)`.
+pub struct LayerDecl {
+    /// Doc comments and attributes on the layer; docs go to its field.
+    pub attrs: Vec<Attribute>,
+    pub name: Ident,
+    pub kind: Ident,
+    pub args: Option<Args>,
+    pub activation: Option<ActivationDecl>,
+}
+
+/// `-> Name(args)`.
+pub struct ActivationDecl {
+    pub name: Ident,
+    pub args: Option<Args>,
+}
+
+/// A parenthesised argument list.
+pub struct Args {
+    pub span: Span,
+    pub list: Vec<Arg>,
+}
+
+/// One argument.
+pub enum Arg {
+    /// `10`.
+    Positional(Value),
+    /// `keep = 0.5`.
+    Named { name: Ident, value: Value },
+    /// `784 => 128`.
+    Arrow {
+        from: Value,
+        arrow: Token![=>],
+        to: Value,
+    },
+}
+
+/// A literal argument value.
+#[derive(Clone)]
+pub enum Value {
+    Int(LitInt),
+    Float(LitFloat),
+    Bool(LitBool),
+    /// `-value`.
+    Neg(Token![-], Box<Value>),
+    /// `(a, b)`.
+    Tuple(Span, Vec<Value>),
+    /// A bare name, e.g. a constant the macro cannot evaluate.
+    Ident(Ident),
+}
+
+impl quote::ToTokens for Value {
+    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+        match self {
+            Value::Int(v) => v.to_tokens(tokens),
+            Value::Float(v) => v.to_tokens(tokens),
+            Value::Bool(v) => v.to_tokens(tokens),
+            Value::Neg(minus, v) => {
+                minus.to_tokens(tokens);
+                v.to_tokens(tokens);
+            }
+            Value::Tuple(span, items) => {
+                let mut inner = proc_macro2::TokenStream::new();
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        <Token![,]>::default().to_tokens(&mut inner);
+                    }
+                    item.to_tokens(&mut inner);
+                }
+                let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, inner);
+                group.set_span(*span);
+                tokens.extend([proc_macro2::TokenTree::Group(group)]);
+            }
+            Value::Ident(v) => v.to_tokens(tokens),
+        }
+    }
+}
+
+impl Value {
+    /// The value as written, for messages.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Int(v) => v.to_string(),
+            Value::Float(v) => v.to_string(),
+            Value::Bool(v) => v.value.to_string(),
+            Value::Neg(_, v) => format!("-{}", v.text()),
+            Value::Tuple(_, items) => {
+                let inner: Vec<String> = items.iter().map(Value::text).collect();
+                format!("({})", inner.join(", "))
+            }
+            Value::Ident(v) => v.to_string(),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Rules about the declaration as a whole. One function per rule; each states its rule.
+
+use crate::ast::{InputDecl, Item, LayerDecl, Network};
+use crate::report::Errors;
+use std::collections::HashMap;
+
+/// Rule: there is exactly one `input`, and it comes before every layer.
+pub fn input<'a>(net: &'a Network, errors: &mut Errors) -> Option<&'a InputDecl> {
+    let mut found: Option<&InputDecl> = None;
+    let mut first_layer: Option<&LayerDecl> = None;
+    for item in &net.items {
+        match item {
+            Item::Input(decl) => {
+                if found.is_some() {
+                    errors.error(
+                        &decl.key,
+                        format!("`input` is declared twice in `{}`; a network has exactly one input, so remove this one", net.name),
+                    );
+                    continue;
+                }
+                if let Some(layer) = first_layer {
+                    errors.error(
+                        &decl.key,
+                        format!("`input` must come first, before layer `{}`; move it to the top of `{}`", layer.name, net.name),
+                    );
+                }
+                found = Some(decl);
+            }
+            Item::Layer(layer) => {
+                first_layer.get_or_insert(layer);
+            }
+        }
+    }
+    if found.is_none() {
+        errors.error(
+            &net.name,
+            format!("network `{}` has no `input`; start its body with the number of input features, e.g. `input: 784,`", net.name),
+        );
+    }
+    found
+}
+
+/// Rule: a network has at least one layer.
+pub fn not_empty(net: &Network, errors: &mut Errors) {
+    if !net.items.iter().any(|i| matches!(i, Item::Layer(_))) {
+        errors.at(
+            net.body_span,
+            format!(
+                "network `{}` has no layers; add at least one after `input`, e.g. `out: Dense(10)`",
+                net.name
+            ),
+        );
+    }
+}
+
+/// Rule: layer names are unique (each becomes a field), and none is named like the input.
+pub fn unique_names(net: &Network, errors: &mut Errors) {
+    let mut seen: HashMap<String, &LayerDecl> = HashMap::new();
+    for item in &net.items {
+        let Item::Layer(layer) = item else { continue };
+        let name = layer.name.to_string();
+        if seen.contains_key(&name) {
+            errors.error(
+                &layer.name,
+                format!(
+                    "duplicate layer name `{name}` in `{}`; every layer becomes a field of the struct, so rename this one (e.g. `{name}2`)",
+                    net.name
+                ),
+            );
+        } else {
+            seen.insert(name, layer);
+        }
+    }
+}

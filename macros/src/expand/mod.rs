@@ -1,0 +1,403 @@
+//! Code generation. Everything is emitted with absolute paths through the facade
+//! (`::sinew::...`), per-layer statements carry the layer's span, and every public item
+//! gets a doc comment, so the output is clean under `#![deny(missing_docs)]`.
+
+mod backward;
+mod forward;
+mod params;
+
+use crate::report::Errors;
+use crate::shape::{Activation, Kind, Layer, Model};
+use crate::{check, fallback, parse, shape};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+
+/// The whole macro: parse, check, infer shapes, then expand or report.
+pub fn network(input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let net = match parse::network(input, &mut errors) {
+        Ok(net) => net,
+        Err(e) => {
+            errors.push(e);
+            return errors.to_compile_errors();
+        }
+    };
+    let input = check::input(&net, &mut errors);
+    check::not_empty(&net, &mut errors);
+    check::unique_names(&net, &mut errors);
+    let model = shape::resolve(&net, input, &mut errors);
+    match model {
+        Some(model) if errors.is_empty() => expand(&model),
+        _ => {
+            let mut out = errors.to_compile_errors();
+            out.extend(fallback::stub(&net));
+            out
+        }
+    }
+}
+
+/// Names of the generated items.
+pub struct Names {
+    pub net: Ident,
+    pub input: Ident,
+    pub output: Ident,
+    pub workspace: Ident,
+    pub train: Ident,
+}
+
+impl Names {
+    pub fn new(net: &Ident) -> Self {
+        Names {
+            net: net.clone(),
+            input: format_ident!("{}Input", net),
+            output: format_ident!("{}Output", net),
+            workspace: format_ident!("{}Workspace", net),
+            train: format_ident!("{}TrainWorkspace", net),
+        }
+    }
+}
+
+/// An unsuffixed integer literal.
+pub fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+/// The runtime value of an activation, e.g. `::sinew::activation::Relu`.
+pub fn activation_value(act: Activation) -> TokenStream {
+    match act {
+        Activation::Identity => quote!(::sinew::activation::Identity),
+        Activation::Sigmoid => quote!(::sinew::activation::Sigmoid),
+        Activation::Tanh => quote!(::sinew::activation::Tanh),
+        Activation::Relu => quote!(::sinew::activation::Relu),
+        Activation::LeakyRelu(slope) => {
+            let slope = Literal::f64_suffixed(slope);
+            quote!(::sinew::activation::LeakyRelu { slope: #slope })
+        }
+        Activation::Softmax => quote!(::sinew::activation::Softmax),
+    }
+}
+
+/// The head marker of a network whose last activation is `act`.
+fn head(act: Activation) -> TokenStream {
+    match act {
+        Activation::Identity => quote!(::sinew::head::Logits),
+        Activation::Softmax => quote!(::sinew::head::Softmax),
+        Activation::Sigmoid => quote!(::sinew::head::Sigmoid),
+        _ => quote!(::sinew::head::Activated),
+    }
+}
+
+/// Doc attributes written by the user on a layer, or a generated one.
+fn layer_docs(layer: &Layer) -> TokenStream {
+    let user: Vec<_> = layer
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    if user.is_empty() {
+        let doc = format!(" `{}`", layer.text());
+        quote!(#[doc = #doc])
+    } else {
+        quote!(#(#user)*)
+    }
+}
+
+/// The derives the user did not already ask for.
+fn derives(model: &Model) -> TokenStream {
+    let mut wanted = vec!["Clone", "Debug", "PartialEq"];
+    for attr in &model.net.attrs {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(last) = meta.path.segments.last() {
+                wanted.retain(|w| last.ident != w);
+            }
+            Ok(())
+        });
+    }
+    let wanted: Vec<Ident> = wanted.iter().map(|w| format_ident!("{}", w)).collect();
+    quote!(#[derive(#(#wanted,)* ::sinew::__private::Zeroable)])
+}
+
+/// The Zeroable derive's helper attributes: the crate path and the bound on `T`.
+fn zeroable_attrs() -> TokenStream {
+    quote! {
+        #[bytemuck(crate = "::sinew::__private::bytemuck")]
+        #[zeroable(bound = "T: ::sinew::Float")]
+    }
+}
+
+fn expand(model: &Model) -> TokenStream {
+    let names = Names::new(&model.net.name);
+    let Names {
+        net,
+        input: input_alias,
+        output: output_alias,
+        workspace,
+        train,
+    } = &names;
+    let vis = &model.net.vis;
+    let attrs = &model.net.attrs;
+    let inputs = lit(model.input.len());
+    let outputs = lit(model.output().len());
+    let derives = derives(model);
+    let zeroable = zeroable_attrs();
+    let has_docs = attrs.iter().any(|a| a.path().is_ident("doc"));
+    let default_doc = (!has_docs).then(|| {
+        let doc = format!(
+            " A neural network declared with `network!`: {} inputs, {} outputs.",
+            model.input.len(),
+            model.output().len()
+        );
+        quote!(#[doc = #doc])
+    });
+
+    let fields = model.layers.iter().filter(|l| l.has_params()).map(|layer| {
+        let name = &layer.name;
+        let docs = layer_docs(layer);
+        let ty = layer_type(layer);
+        quote_spanned!(layer.span=> #docs pub #name: #ty,)
+    });
+
+    let ws_fields = model.layers.iter().filter(|l| l.has_params()).map(|layer| {
+        let name = &layer.name;
+        let n = lit(layer.output.len());
+        let doc = format!(" Output of `{}`, one column per sample.", layer.name);
+        quote!(#[doc = #doc] pub #name: ::sinew::SMatrix<T, #n, B>,)
+    });
+    let train_fields = model.layers.iter().map(|layer| {
+        let name = &layer.name;
+        let n = lit(layer.output.len());
+        let doc = format!(" Buffers of `{}`.", layer.name);
+        match layer.kind {
+            Kind::Dense { .. } => {
+                quote!(#[doc = #doc] pub #name: ::sinew::layers::Buffers<T, #n, B>,)
+            }
+            Kind::Dropout { .. } => {
+                quote!(#[doc = #doc] pub #name: ::sinew::layers::DropoutBuffers<T, #n, B>,)
+            }
+        }
+    });
+
+    let consts = params::consts(model);
+    let parameters = params::parameters_impl(model, &names);
+    let init = params::init(model);
+    let forward = forward::inference(model, &names);
+    let forward_train = forward::training(model, &names);
+    let backward = backward::backward(model, &names);
+    let (last, _) = forward::last_buffer(model);
+    let head = head(model.head());
+    let input_doc = format!(
+        " A batch of `B` inputs of [`{net}`]: {} features by `B` samples (one column each).",
+        model.input.len()
+    );
+    let output_doc = format!(
+        " A batch of `B` outputs of [`{net}`]: {} values by `B` samples.",
+        model.output().len()
+    );
+    let ws_doc = format!(
+        " Buffers for inference with [`{net}`] on `B` samples at once; build once, reuse for every call."
+    );
+    let train_doc = format!(
+        " Buffers for training [`{net}`] on batches of `B` samples: every layer's output and gradient, dropout masks, and the parameter gradients (`grads`, a [`{net}`])."
+    );
+    let grads_doc = format!(" Parameter gradients of the last backward pass, as a [`{net}`].");
+
+    quote! {
+        #(#attrs)*
+        #default_doc
+        #derives
+        #zeroable
+        #vis struct #net<T: ::sinew::Float = f32> {
+            #(#fields)*
+        }
+
+        #[doc = #input_doc]
+        #vis type #input_alias<const B: usize, T = f32> = ::sinew::SMatrix<T, #inputs, B>;
+
+        #[doc = #output_doc]
+        #vis type #output_alias<const B: usize, T = f32> = ::sinew::SMatrix<T, #outputs, B>;
+
+        #[doc = #ws_doc]
+        #[derive(Clone, Debug, ::sinew::__private::Zeroable)]
+        #zeroable
+        #vis struct #workspace<const B: usize, T: ::sinew::Float = f32> {
+            #(#ws_fields)*
+        }
+
+        #[doc = #train_doc]
+        #[derive(Clone, Debug, ::sinew::__private::Zeroable)]
+        #zeroable
+        #vis struct #train<const B: usize, T: ::sinew::Float = f32> {
+            #(#train_fields)*
+            #[doc = #grads_doc]
+            pub grads: #net<T>,
+        }
+
+        impl<const B: usize, T: ::sinew::Float> #workspace<B, T> {
+            /// All buffers zero, built by value (for small networks and `static`s; use
+            /// `boxed` on the host for large ones).
+            pub fn zeroed() -> Self {
+                ::sinew::__private::Zeroable::zeroed()
+            }
+        }
+
+        impl<const B: usize, T: ::sinew::Float> #train<B, T> {
+            /// All buffers zero, built by value (for small networks and `static`s; use
+            /// `boxed` on the host for large ones).
+            pub fn zeroed() -> Self {
+                ::sinew::__private::Zeroable::zeroed()
+            }
+        }
+
+        impl<T: ::sinew::Float> #net<T> {
+            #consts
+
+            /// Every weight and bias zero.
+            pub fn zeroed() -> Self {
+                ::sinew::__private::Zeroable::zeroed()
+            }
+
+            #init
+            #forward
+            #forward_train
+            #backward
+
+            /// One training step on a full batch: training forward pass, loss and its
+            /// gradient, backward pass, optimizer update. Returns the mean loss over the
+            /// batch; if it is NaN or infinite, returns an error and leaves the parameters
+            /// untouched. Allocates nothing.
+            pub fn train_step<const B: usize, Y, L, O, R>(
+                &mut self,
+                x: &#input_alias<B, T>,
+                y: &Y,
+                loss: &L,
+                optimizer: &mut O,
+                tw: &mut #train<B, T>,
+                rng: &mut R,
+            ) -> ::core::result::Result<T, ::sinew::NonFiniteLoss>
+            where
+                Y: ?Sized,
+                L: ::sinew::loss::Loss<T, #outputs, B, Y> + ::sinew::TrainsHead<#head>,
+                O: ::sinew::optim::Optimizer<T, Self>,
+                R: ::sinew::__private::Rng + ?Sized,
+            {
+                ::sinew::model::train_step(self, x, y, B, loss, optimizer, tw, rng)
+            }
+
+            /// [`train_step`](Self::train_step) on the first `samples` columns of the batch
+            /// only: the others are padding and count in neither the loss nor the gradient.
+            ///
+            /// # Panics
+            /// If `samples` is 0 or larger than `B`.
+            #[allow(clippy::too_many_arguments)]
+            pub fn train_step_partial<const B: usize, Y, L, O, R>(
+                &mut self,
+                x: &#input_alias<B, T>,
+                y: &Y,
+                samples: usize,
+                loss: &L,
+                optimizer: &mut O,
+                tw: &mut #train<B, T>,
+                rng: &mut R,
+            ) -> ::core::result::Result<T, ::sinew::NonFiniteLoss>
+            where
+                Y: ?Sized,
+                L: ::sinew::loss::Loss<T, #outputs, B, Y> + ::sinew::TrainsHead<#head>,
+                O: ::sinew::optim::Optimizer<T, Self>,
+                R: ::sinew::__private::Rng + ?Sized,
+            {
+                ::sinew::model::train_step(self, x, y, samples, loss, optimizer, tw, rng)
+            }
+        }
+
+        #parameters
+
+        impl<T: ::sinew::Float> ::sinew::Model<T, #inputs, #outputs> for #net<T> {
+            type Head = #head;
+            type Workspace<const B: usize> = #workspace<B, T>;
+            type TrainWorkspace<const B: usize> = #train<B, T>;
+
+            fn forward<'w, const B: usize>(
+                &self,
+                x: &::sinew::SMatrix<T, #inputs, B>,
+                ws: &'w mut #workspace<B, T>,
+            ) -> &'w ::sinew::SMatrix<T, #outputs, B> {
+                #net::forward(self, x, ws)
+            }
+
+            fn forward_train<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
+                &self,
+                x: &::sinew::SMatrix<T, #inputs, B>,
+                tw: &'w mut #train<B, T>,
+                rng: &mut R,
+            ) -> &'w ::sinew::SMatrix<T, #outputs, B> {
+                #net::forward_train(self, x, tw, rng)
+            }
+
+            fn output_and_grad<const B: usize>(
+                tw: &mut #train<B, T>,
+            ) -> (&::sinew::SMatrix<T, #outputs, B>, &mut ::sinew::SMatrix<T, #outputs, B>) {
+                (&tw.#last.value, &mut tw.#last.grad)
+            }
+
+            fn backward<const B: usize>(
+                &self,
+                x: &::sinew::SMatrix<T, #inputs, B>,
+                tw: &mut #train<B, T>,
+                input_grad: ::core::option::Option<&mut ::sinew::SMatrix<T, #inputs, B>>,
+            ) {
+                #net::backward(self, x, tw, input_grad)
+            }
+
+            fn gradients<const B: usize>(tw: &#train<B, T>) -> &Self {
+                &tw.grads
+            }
+        }
+
+        ::sinew::__with_std! {
+            impl<T: ::sinew::Float> #net<T> {
+                /// Every weight and bias zero, allocated directly on the heap: the network
+                /// never passes through the stack, however large.
+                pub fn boxed_zeroed() -> ::sinew::__private::Box<Self> {
+                    ::sinew::__private::zeroed_box()
+                }
+
+                /// [`init`](Self::init) on the heap: allocated zeroed, then initialised in
+                /// place, never passing through the stack.
+                pub fn boxed_init<R: ::sinew::__private::Rng + ?Sized>(rng: &mut R) -> ::sinew::__private::Box<Self> {
+                    let mut net = Self::boxed_zeroed();
+                    net.init_in_place(rng);
+                    net
+                }
+            }
+
+            impl<const B: usize, T: ::sinew::Float> #workspace<B, T> {
+                /// All buffers zero, allocated directly on the heap.
+                pub fn boxed() -> ::sinew::__private::Box<Self> {
+                    ::sinew::__private::zeroed_box()
+                }
+            }
+
+            impl<const B: usize, T: ::sinew::Float> #train<B, T> {
+                /// All buffers zero, allocated directly on the heap.
+                pub fn boxed() -> ::sinew::__private::Box<Self> {
+                    ::sinew::__private::zeroed_box()
+                }
+            }
+        }
+    }
+}
+
+/// The field type of a layer with parameters.
+fn layer_type(layer: &Layer) -> TokenStream {
+    match layer.kind {
+        Kind::Dense { inputs, outputs } => {
+            let (i, o) = (lit(inputs), lit(outputs));
+            quote!(::sinew::layers::Dense<T, #i, #o>)
+        }
+        Kind::Dropout { .. } => quote!(()),
+    }
+}

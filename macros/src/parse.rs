@@ -1,0 +1,257 @@
+//! Tokens to [`ast`](crate::ast). The body is split at top-level commas first and every
+//! item is parsed on its own, so that several syntax mistakes are all reported.
+
+use crate::ast::{
+    ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value,
+};
+use crate::report::Errors;
+use crate::symbol;
+use proc_macro2::{TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::{
+    Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility, braced, bracketed,
+    parenthesized,
+};
+
+/// Parses the whole invocation. A malformed header is fatal (`Err`); malformed items are
+/// recorded in `errors` and skipped.
+pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> {
+    let parser = |stream: ParseStream| -> syn::Result<(
+        Vec<Attribute>,
+        Visibility,
+        Ident,
+        TokenStream,
+        proc_macro2::Span,
+    )> {
+        let attrs = stream.call(Attribute::parse_outer)?;
+        let vis: Visibility = stream.parse()?;
+        if !stream.peek(Token![struct]) {
+            return Err(stream.error("expected `struct`: a network is declared as `pub struct Name { input: ..., layer: ..., }`"));
+        }
+        stream.parse::<Token![struct]>()?;
+        let name: Ident = stream.parse()?;
+        if stream.peek(Token![<]) {
+            return Err(stream.error(format!(
+                "`{name}` must not declare generic parameters: every network is generic over its scalar type, `{name}<T = f32>`"
+            )));
+        }
+        if !stream.peek(syn::token::Brace) {
+            return Err(stream.error(format!("expected `{{` after `struct {name}`")));
+        }
+        let content;
+        let brace = braced!(content in stream);
+        let body: TokenStream = content.parse()?;
+        if stream.peek(Token![;]) {
+            stream.parse::<Token![;]>()?;
+        }
+        if !stream.is_empty() {
+            return Err(stream.error(
+                "unexpected tokens after the network's body; `network!` declares one network",
+            ));
+        }
+        Ok((attrs, vis, name, body, brace.span.join()))
+    };
+    let (attrs, vis, name, body, body_span) = parser.parse2(input)?;
+
+    let mut items = Vec::new();
+    for chunk in split_top_level_commas(body, errors) {
+        match item.parse2(chunk) {
+            Ok(item) => items.push(item),
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok(Network {
+        attrs,
+        vis,
+        name,
+        items,
+        body_span,
+    })
+}
+
+/// Splits at commas outside any group; reports empty entries (`,,`).
+fn split_top_level_commas(body: TokenStream, errors: &mut Errors) -> Vec<TokenStream> {
+    let mut chunks = Vec::new();
+    let mut current = Vec::new();
+    for tree in body {
+        match &tree {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                if current.is_empty() {
+                    errors.at(
+                        p.span(),
+                        "unexpected `,`: expected a layer such as `hidden: Dense(128) -> Relu`",
+                    );
+                } else {
+                    chunks.push(current.drain(..).collect());
+                }
+            }
+            _ => current.push(tree),
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current.into_iter().collect());
+    }
+    chunks
+}
+
+fn item(stream: ParseStream) -> syn::Result<Item> {
+    let attrs = stream.call(Attribute::parse_outer)?;
+    let name: Ident = stream.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected a layer name, as in `hidden: Dense(128) -> Relu`, or `input: <features>`",
+        )
+    })?;
+    if !stream.peek(Token![:]) {
+        return Err(stream.error(format!(
+            "expected `:` after `{name}`, as in `{name}: Dense(10)`"
+        )));
+    }
+    stream.parse::<Token![:]>()?;
+    if name == symbol::INPUT {
+        if let Some(attr) = attrs.first() {
+            return Err(syn::Error::new_spanned(attr, "`input` takes no attributes"));
+        }
+        let shape = shape(stream)?;
+        expect_end(stream, "after the input shape")?;
+        return Ok(Item::Input(InputDecl { key: name, shape }));
+    }
+    let kind: Ident = stream.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected a layer kind after `{name}:`, e.g. `Dense(10)`"),
+        )
+    })?;
+    let args = if stream.peek(syn::token::Paren) {
+        Some(parse_args(stream)?)
+    } else {
+        None
+    };
+    let activation = if stream.peek(Token![->]) {
+        stream.parse::<Token![->]>()?;
+        let act: Ident = stream.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected an activation after `->`, e.g. `{}`", symbol::RELU),
+            )
+        })?;
+        let args = if stream.peek(syn::token::Paren) {
+            Some(parse_args(stream)?)
+        } else {
+            None
+        };
+        Some(ActivationDecl { name: act, args })
+    } else {
+        None
+    };
+    expect_end(stream, &format!("after layer `{name}`"))?;
+    Ok(Item::Layer(LayerDecl {
+        attrs,
+        name,
+        kind,
+        args,
+        activation,
+    }))
+}
+
+fn expect_end(stream: ParseStream, context: &str) -> syn::Result<()> {
+    if stream.is_empty() {
+        return Ok(());
+    }
+    let message = if stream.peek(Token![-]) && stream.peek2(Token![>]) {
+        format!("expected `->` {context}")
+    } else {
+        format!("expected `,` {context}")
+    };
+    Err(stream.error(message))
+}
+
+fn shape(stream: ParseStream) -> syn::Result<ShapeDecl> {
+    if stream.peek(syn::token::Bracket) {
+        let content;
+        let bracket = bracketed!(content in stream);
+        let mut dims = Vec::new();
+        while !content.is_empty() {
+            dims.push(value(&content)?);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        return Ok(ShapeDecl::Image(dims, bracket.span.join()));
+    }
+    Ok(ShapeDecl::Flat(value(stream)?))
+}
+
+fn parse_args(stream: ParseStream) -> syn::Result<Args> {
+    let content;
+    let paren = parenthesized!(content in stream);
+    let mut list = Vec::new();
+    while !content.is_empty() {
+        list.push(arg(&content)?);
+        if content.is_empty() {
+            break;
+        }
+        if !content.peek(Token![,]) {
+            return Err(content.error("expected `,` between arguments"));
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(Args {
+        span: paren.span.join(),
+        list,
+    })
+}
+
+fn arg(stream: ParseStream) -> syn::Result<Arg> {
+    if stream.peek(Ident) && stream.peek2(Token![=]) && !stream.peek2(Token![=>]) {
+        let name: Ident = stream.parse()?;
+        stream.parse::<Token![=]>()?;
+        let value = value(stream)?;
+        return Ok(Arg::Named { name, value });
+    }
+    let first = value(stream)?;
+    if stream.peek(Token![=>]) {
+        let arrow = stream.parse()?;
+        let to = value(stream)?;
+        return Ok(Arg::Arrow {
+            from: first,
+            arrow,
+            to,
+        });
+    }
+    Ok(Arg::Positional(first))
+}
+
+fn value(stream: ParseStream) -> syn::Result<Value> {
+    if stream.peek(LitInt) {
+        return Ok(Value::Int(stream.parse()?));
+    }
+    if stream.peek(LitFloat) {
+        return Ok(Value::Float(stream.parse()?));
+    }
+    if stream.peek(LitBool) {
+        return Ok(Value::Bool(stream.parse()?));
+    }
+    if stream.peek(Token![-]) {
+        let minus = stream.parse()?;
+        return Ok(Value::Neg(minus, Box::new(value(stream)?)));
+    }
+    if stream.peek(syn::token::Paren) {
+        let content;
+        let paren = parenthesized!(content in stream);
+        let mut items = Vec::new();
+        while !content.is_empty() {
+            items.push(value(&content)?);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        return Ok(Value::Tuple(paren.span.join(), items));
+    }
+    if stream.peek(Ident) {
+        return Ok(Value::Ident(stream.parse()?));
+    }
+    Err(stream.error("expected a number"))
+}

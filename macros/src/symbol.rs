@@ -1,0 +1,99 @@
+//! Every name the macro recognises, and "did you mean" suggestions.
+
+/// The input declaration.
+pub const INPUT: &str = "input";
+
+/// `name: Dense(out)` / `Dense(in => out)`.
+pub const DENSE: &str = "Dense";
+/// `name: Dropout(keep = p)`.
+pub const DROPOUT: &str = "Dropout";
+/// Every layer kind.
+pub const LAYERS: &[&str] = &[DENSE, DROPOUT];
+
+/// Activations.
+pub const IDENTITY: &str = "Identity";
+/// Logistic sigmoid.
+pub const SIGMOID: &str = "Sigmoid";
+/// Hyperbolic tangent.
+pub const TANH: &str = "Tanh";
+/// Rectified linear unit.
+pub const RELU: &str = "Relu";
+/// Leaky ReLU, `LeakyRelu` or `LeakyRelu(0.2)` / `LeakyRelu(slope = 0.2)`.
+pub const LEAKY_RELU: &str = "LeakyRelu";
+/// Softmax over the features of each sample.
+pub const SOFTMAX: &str = "Softmax";
+/// Every activation.
+pub const ACTIVATIONS: &[&str] = &[IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX];
+
+/// Dropout's keep probability.
+pub const KEEP: &str = "keep";
+/// Leaky ReLU's negative slope.
+pub const SLOPE: &str = "slope";
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    if let Some(exact) = candidates.iter().find(|c| c.to_lowercase() == lower) {
+        return Some(exact);
+    }
+    candidates
+        .iter()
+        .map(|c| (distance(&lower, &c.to_lowercase()), *c))
+        .filter(|&(d, c)| d <= (c.len() / 3).max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// `one of `a`, `b`, `c``, for messages.
+pub fn one_of(candidates: &[&str]) -> String {
+    match candidates {
+        [only] => format!("`{only}`"),
+        _ => {
+            let quoted: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+            format!("one of {}", quoted.join(", "))
+        }
+    }
+}
+
+/// The message for an unknown name: "unknown layer `Dens`; did you mean `Dense`? expected one of ...".
+pub fn unknown(what: &str, word: &str, candidates: &[&str]) -> String {
+    let hint = match suggest(word, candidates) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::from(";"),
+    };
+    format!(
+        "unknown {what} `{word}`{hint} expected {}",
+        one_of(candidates)
+    )
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("Dens", LAYERS), Some(DENSE));
+        assert_eq!(suggest("relu", ACTIVATIONS), Some(RELU));
+        assert_eq!(suggest("Rleu", ACTIVATIONS), Some(RELU));
+        assert_eq!(suggest("Leaky", ACTIVATIONS), None);
+        assert_eq!(suggest("kep", &[KEEP]), Some(KEEP));
+        assert_eq!(suggest("Conv", LAYERS), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+}

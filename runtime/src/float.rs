@@ -1,0 +1,133 @@
+//! The scalar types sinew computes in.
+
+use crate::fastmath;
+use crate::linalg::{self, Gemm};
+use bytemuck::Pod;
+use nalgebra::RealField;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point scalar: `f32` (the default of every network) or `f64` (for reference
+/// computations and gradient checks).
+///
+/// Besides nalgebra's [`RealField`] arithmetic it carries the elementwise kernels whose
+/// speed matters (`tanh`, the logistic sigmoid, `exp`) and the matrix-product entry point,
+/// so that each type can pick its fastest implementation. The trait is sealed.
+///
+/// ```
+/// use sinew_runtime::Float;
+/// let mut v = [0.0_f32, 1.0, -1.0];
+/// f32::tanh_slice(&mut v);
+/// assert!((v[1] - 1.0_f32.tanh()).abs() < 1e-6);
+/// assert_eq!(<f64 as Float>::DTYPE, "F64");
+/// ```
+pub trait Float:
+    RealField
+    + Copy
+    + Default
+    + Pod
+    + Send
+    + Sync
+    + core::fmt::Display
+    + core::fmt::LowerExp
+    + sealed::Sealed
+    + 'static
+{
+    /// The safetensors dtype string of this type (`"F32"` or `"F64"`).
+    const DTYPE: &'static str;
+    /// Machine epsilon.
+    const EPSILON: Self;
+
+    /// Converts from `f64`, rounding to nearest.
+    fn cast(value: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn as_f64(self) -> f64;
+
+    /// `e^x`. For `f32` this is [`fastmath::exp`] (relative error < 2e-7).
+    fn exp_fast(self) -> Self;
+    /// Replaces every element by its hyperbolic tangent.
+    fn tanh_slice(values: &mut [Self]);
+    /// Replaces every element by its logistic sigmoid `1 / (1 + e^-x)`.
+    fn sigmoid_slice(values: &mut [Self]);
+
+    /// `C = op(A) · op(B) (+ C)`; see [`linalg::gemm`]. Types may override it with a faster
+    /// kernel; the default is the portable one.
+    #[inline]
+    fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
+        linalg::gemm_portable(g, a, b, c);
+    }
+}
+
+impl Float for f32 {
+    const DTYPE: &'static str = "F32";
+    const EPSILON: Self = f32::EPSILON;
+
+    #[inline(always)]
+    fn cast(value: f64) -> Self {
+        value as f32
+    }
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn exp_fast(self) -> Self {
+        fastmath::exp(self)
+    }
+    #[inline]
+    fn tanh_slice(values: &mut [Self]) {
+        for v in values {
+            *v = fastmath::tanh(*v);
+        }
+    }
+    #[inline]
+    fn sigmoid_slice(values: &mut [Self]) {
+        for v in values {
+            *v = fastmath::sigmoid(*v);
+        }
+    }
+    #[cfg(feature = "std")]
+    #[inline]
+    fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
+        crate::kernels::gemm_f32(g, a, b, c);
+    }
+}
+
+impl Float for f64 {
+    const DTYPE: &'static str = "F64";
+    const EPSILON: Self = f64::EPSILON;
+
+    #[inline(always)]
+    fn cast(value: f64) -> Self {
+        value
+    }
+    #[inline(always)]
+    fn as_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn exp_fast(self) -> Self {
+        nalgebra::ComplexField::exp(self)
+    }
+    #[inline]
+    fn tanh_slice(values: &mut [Self]) {
+        for v in values {
+            *v = nalgebra::ComplexField::tanh(*v);
+        }
+    }
+    #[inline]
+    fn sigmoid_slice(values: &mut [Self]) {
+        for v in values {
+            *v = 1.0 / (1.0 + nalgebra::ComplexField::exp(-*v));
+        }
+    }
+    #[cfg(feature = "std")]
+    #[inline]
+    fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
+        crate::kernels::gemm_f64(g, a, b, c);
+    }
+}

@@ -1,0 +1,473 @@
+//! Loss functions: a value and its gradient with respect to the network output.
+//!
+//! Every loss is a **mean over the samples** of a **sum over the outputs** of one sample
+//! (`m` samples, outputs `ŷ`, targets `y`):
+//!
+//! | loss | value | gradient `dL/dŷ` |
+//! |---|---|---|
+//! | [`L2`] | `(1/m) Σ ½ (ŷ − y)²` | `(ŷ − y) / m` |
+//! | [`L1`] | `(1/m) Σ abs(ŷ − y)` | `sign(ŷ − y) / m` (0 at 0) |
+//! | [`SoftmaxCrossEntropy`] | `(1/m) Σ_samples −Σ_k y_k log softmax(z)_k` | `(softmax(z) Σ_k y_k − y) / m` |
+//! | [`SigmoidBinaryCrossEntropy`] | `(1/m) Σ softplus(z) − y z` | `(σ(z) − y) / m` |
+//!
+//! The two cross-entropies are fused with their output function and computed from the
+//! logits `z`: `log softmax(z) = z − max − log Σ e^{z − max}` and
+//! `softplus(z) = max(z, 0) + log(1 + e^{−|z|})`, so no `exp` overflows and no `log` sees
+//! 0: they are finite for logits of any finite magnitude (tested at ±1e4).
+//!
+//! Targets are matrices like the output, or for [`SoftmaxCrossEntropy`] also class
+//! indices `[usize; B]`. The `_partial` methods treat only the first `samples` columns as
+//! real: the mean is over those, the other columns get a zero gradient (padding of a last,
+//! partial batch).
+
+use crate::Float;
+use crate::model::{TrainsHead, head};
+use nalgebra::SMatrix;
+
+/// A loss over batches of `B` samples with `N` outputs, against targets of type `Y`.
+pub trait Loss<T: Float, const N: usize, const B: usize, Y: ?Sized> {
+    /// The loss averaged over the first `samples` columns.
+    ///
+    /// # Panics
+    /// If `samples` is 0 or larger than `B`, or a target is out of range.
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &Y, samples: usize) -> T;
+
+    /// The loss averaged over the first `samples` columns, and its gradient with respect
+    /// to `output` written into `grad` (zero in the other columns).
+    ///
+    /// # Panics
+    /// If `samples` is 0 or larger than `B`, or a target is out of range.
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &Y,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T;
+
+    /// The loss averaged over the whole batch.
+    fn value(&self, output: &SMatrix<T, N, B>, target: &Y) -> T {
+        self.value_partial(output, target, B)
+    }
+
+    /// The loss averaged over the whole batch, and its gradient written into `grad`.
+    fn gradient(&self, output: &SMatrix<T, N, B>, target: &Y, grad: &mut SMatrix<T, N, B>) -> T {
+        self.gradient_partial(output, target, B, grad)
+    }
+}
+
+fn check_samples<const B: usize>(samples: usize) {
+    assert!(
+        samples >= 1 && samples <= B,
+        "a batch of {B} columns cannot hold {samples} samples (expected 1..={B})"
+    );
+}
+
+/// Half squared error, `(1/m) Σ ½ (ŷ − y)²`; gradient `(ŷ − y) / m`.
+///
+/// ```
+/// use sinew_runtime::{loss::{Loss, L2}, SMatrix};
+/// let out = SMatrix::<f64, 1, 2>::new(1.0, 3.0);
+/// let y = SMatrix::<f64, 1, 2>::new(0.0, 0.0);
+/// assert_eq!(L2.value(&out, &y), (0.5 * 1.0 + 0.5 * 9.0) / 2.0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct L2;
+
+/// Absolute error, `(1/m) Σ abs(ŷ − y)`; gradient `sign(ŷ − y) / m`, 0 where `ŷ = y`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct L1;
+
+/// Softmax followed by cross-entropy, fused and computed from logits.
+///
+/// Targets are class indices (`[usize; B]`) or, as a matrix like the output, class
+/// probabilities (one-hot or soft labels), as PyTorch's `CrossEntropyLoss` accepts.
+///
+/// ```
+/// use sinew_runtime::{loss::{Loss, SoftmaxCrossEntropy}, SMatrix};
+/// let logits = SMatrix::<f32, 2, 1>::new(1e4, -1e4);
+/// assert_eq!(SoftmaxCrossEntropy.value(&logits, &[0]), 0.0);
+/// assert_eq!(SoftmaxCrossEntropy.value(&logits, &[1]), 2e4);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SoftmaxCrossEntropy;
+
+/// Sigmoid followed by binary cross-entropy on every output, fused and computed from
+/// logits (PyTorch's `BCEWithLogitsLoss`, summed over outputs, averaged over samples).
+///
+/// ```
+/// use sinew_runtime::{loss::{Loss, SigmoidBinaryCrossEntropy}, SMatrix};
+/// let logits = SMatrix::<f32, 1, 2>::new(1e4, -1e4);
+/// let y = SMatrix::<f32, 1, 2>::new(1.0, 1.0);
+/// assert_eq!(SigmoidBinaryCrossEntropy.value(&logits, &y), 1e4 / 2.0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigmoidBinaryCrossEntropy;
+
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for L2 {
+    fn value_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+    ) -> T {
+        check_samples::<B>(samples);
+        let n = samples * N;
+        let mut sum = T::zero();
+        for (&o, &y) in output.as_slice()[..n].iter().zip(&target.as_slice()[..n]) {
+            sum += (o - y) * (o - y);
+        }
+        sum * T::cast(0.5) / T::cast(samples as f64)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let n = samples * N;
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        let g = grad.as_mut_slice();
+        for ((g, &o), &y) in g[..n]
+            .iter_mut()
+            .zip(&output.as_slice()[..n])
+            .zip(&target.as_slice()[..n])
+        {
+            let d = o - y;
+            sum += d * d;
+            *g = d * scale;
+        }
+        g[n..].fill(T::zero());
+        sum * T::cast(0.5) * scale
+    }
+}
+
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for L1 {
+    fn value_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+    ) -> T {
+        check_samples::<B>(samples);
+        let n = samples * N;
+        let mut sum = T::zero();
+        for (&o, &y) in output.as_slice()[..n].iter().zip(&target.as_slice()[..n]) {
+            sum += (o - y).abs();
+        }
+        sum / T::cast(samples as f64)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let n = samples * N;
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        let g = grad.as_mut_slice();
+        for ((g, &o), &y) in g[..n]
+            .iter_mut()
+            .zip(&output.as_slice()[..n])
+            .zip(&target.as_slice()[..n])
+        {
+            let d = o - y;
+            sum += d.abs();
+            *g = if d > T::zero() {
+                scale
+            } else if d < T::zero() {
+                -scale
+            } else {
+                T::zero()
+            };
+        }
+        g[n..].fill(T::zero());
+        sum * scale
+    }
+}
+
+/// `(max, log Σ e^{z − max})` of one sample's logits.
+#[inline]
+fn max_and_log_sum_exp<T: Float>(z: &[T]) -> (T, T) {
+    let mut max = z[0];
+    for &v in &z[1..] {
+        if v > max {
+            max = v;
+        }
+    }
+    let mut sum = T::zero();
+    for &v in z {
+        sum += (v - max).exp_fast();
+    }
+    (max, sum.ln())
+}
+
+/// Writes `softmax(z) · mass − y` scaled by `scale` into `g`, where `y` is given lazily.
+#[inline]
+fn softmax_grad<T: Float>(
+    z: &[T],
+    max: T,
+    lse: T,
+    mass: T,
+    scale: T,
+    g: &mut [T],
+    y: impl Fn(usize) -> T,
+) {
+    for (k, (g, &v)) in g.iter_mut().zip(z).enumerate() {
+        let p = (v - max - lse).exp_fast();
+        *g = (p * mass - y(k)) * scale;
+    }
+}
+
+fn check_label<const N: usize>(label: usize, sample: usize) {
+    assert!(
+        label < N,
+        "sample {sample} has class {label}, but the network has {N} outputs (classes 0..{N})"
+    );
+}
+
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, [usize; B]> for SoftmaxCrossEntropy {
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &[usize; B], samples: usize) -> T {
+        check_samples::<B>(samples);
+        let mut sum = T::zero();
+        for (j, (z, &label)) in output
+            .as_slice()
+            .chunks_exact(N)
+            .zip(target)
+            .take(samples)
+            .enumerate()
+        {
+            check_label::<N>(label, j);
+            let (max, lse) = max_and_log_sum_exp(z);
+            sum += max + lse - z[label];
+        }
+        sum / T::cast(samples as f64)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &[usize; B],
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        let columns = output
+            .as_slice()
+            .chunks_exact(N)
+            .zip(grad.as_mut_slice().chunks_exact_mut(N));
+        for (j, ((z, g), &label)) in columns.zip(target).enumerate() {
+            if j >= samples {
+                g.fill(T::zero());
+                continue;
+            }
+            check_label::<N>(label, j);
+            let (max, lse) = max_and_log_sum_exp(z);
+            sum += max + lse - z[label];
+            softmax_grad(z, max, lse, T::one(), scale, g, |k| {
+                if k == label { T::one() } else { T::zero() }
+            });
+        }
+        sum * scale
+    }
+}
+
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>>
+    for SoftmaxCrossEntropy
+{
+    fn value_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+    ) -> T {
+        check_samples::<B>(samples);
+        let mut sum = T::zero();
+        for (z, y) in output
+            .as_slice()
+            .chunks_exact(N)
+            .zip(target.as_slice().chunks_exact(N))
+            .take(samples)
+        {
+            let (max, lse) = max_and_log_sum_exp(z);
+            for (&zk, &yk) in z.iter().zip(y) {
+                sum += yk * (max + lse - zk);
+            }
+        }
+        sum / T::cast(samples as f64)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        let columns = output
+            .as_slice()
+            .chunks_exact(N)
+            .zip(target.as_slice().chunks_exact(N));
+        for (j, ((z, y), g)) in columns
+            .zip(grad.as_mut_slice().chunks_exact_mut(N))
+            .enumerate()
+        {
+            if j >= samples {
+                g.fill(T::zero());
+                continue;
+            }
+            let (max, lse) = max_and_log_sum_exp(z);
+            let mut mass = T::zero();
+            for (&zk, &yk) in z.iter().zip(y) {
+                sum += yk * (max + lse - zk);
+                mass += yk;
+            }
+            softmax_grad(z, max, lse, mass, scale, g, |k| y[k]);
+        }
+        sum * scale
+    }
+}
+
+/// `log(1 + e^z)` without overflow.
+#[inline]
+fn softplus<T: Float>(z: T) -> T {
+    let pos = if z > T::zero() { z } else { T::zero() };
+    pos + (-z.abs()).exp_fast().ln_1p()
+}
+
+/// `1 / (1 + e^-z)` without overflow.
+#[inline]
+fn sigmoid<T: Float>(z: T) -> T {
+    let e = (-z.abs()).exp_fast();
+    if z >= T::zero() {
+        T::one() / (T::one() + e)
+    } else {
+        e / (T::one() + e)
+    }
+}
+
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>>
+    for SigmoidBinaryCrossEntropy
+{
+    fn value_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+    ) -> T {
+        check_samples::<B>(samples);
+        let n = samples * N;
+        let mut sum = T::zero();
+        for (&z, &y) in output.as_slice()[..n].iter().zip(&target.as_slice()[..n]) {
+            sum += softplus(z) - y * z;
+        }
+        sum / T::cast(samples as f64)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, N, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let n = samples * N;
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        let g = grad.as_mut_slice();
+        for ((g, &z), &y) in g[..n]
+            .iter_mut()
+            .zip(&output.as_slice()[..n])
+            .zip(&target.as_slice()[..n])
+        {
+            sum += softplus(z) - y * z;
+            *g = (sigmoid(z) - y) * scale;
+        }
+        g[n..].fill(T::zero());
+        sum * scale
+    }
+}
+
+impl<H: head::Head> TrainsHead<H> for L2 {}
+impl<H: head::Head> TrainsHead<H> for L1 {}
+impl TrainsHead<head::Logits> for SoftmaxCrossEntropy {}
+impl TrainsHead<head::Activated> for SoftmaxCrossEntropy {}
+impl TrainsHead<head::Logits> for SigmoidBinaryCrossEntropy {}
+impl TrainsHead<head::Activated> for SigmoidBinaryCrossEntropy {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_entropy_of_uniform_logits_is_log_n() {
+        let z = SMatrix::<f64, 4, 2>::zeros();
+        let v = SoftmaxCrossEntropy.value(&z, &[0, 3]);
+        assert!((v - 4.0_f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn class_indices_and_one_hot_agree() {
+        let z = SMatrix::<f64, 3, 2>::new(0.3, -1.0, 2.0, 0.1, 0.5, -0.7);
+        let mut onehot = SMatrix::<f64, 3, 2>::zeros();
+        onehot[(2, 0)] = 1.0;
+        onehot[(0, 1)] = 1.0;
+        let (mut g1, mut g2) = (SMatrix::zeros(), SMatrix::zeros());
+        let a = SoftmaxCrossEntropy.gradient(&z, &[2, 0], &mut g1);
+        let b = SoftmaxCrossEntropy.gradient(&z, &onehot, &mut g2);
+        assert!((a - b).abs() < 1e-15);
+        assert!((g1 - g2).abs().max() < 1e-15);
+        // every column of the gradient sums to zero for a one-hot target
+        for c in g1.column_iter() {
+            assert!(c.sum().abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn huge_logits_stay_finite() {
+        let z = SMatrix::<f32, 3, 1>::new(1e4, -1e4, 0.0);
+        let mut g = SMatrix::zeros();
+        let v = SoftmaxCrossEntropy.gradient(&z, &[1], &mut g);
+        assert_eq!(v, 2e4);
+        assert!(g.iter().all(|x| x.is_finite()));
+        let y = SMatrix::<f32, 3, 1>::new(0.0, 1.0, 0.5);
+        let v = SigmoidBinaryCrossEntropy.gradient(&z, &y, &mut g);
+        assert!(v.is_finite() && (v - (1e4 + 1e4 + 2.0_f32.ln())).abs() < 1e-2);
+        assert_eq!(g, SMatrix::<f32, 3, 1>::new(1.0, -1.0, 0.0));
+    }
+
+    #[test]
+    fn padding_counts_in_neither_value_nor_gradient() {
+        let out = SMatrix::<f64, 2, 3>::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
+        let y = SMatrix::<f64, 2, 3>::zeros();
+        let mut g = SMatrix::<f64, 2, 3>::repeat(7.0);
+        // columns (1, 4) and (2, 5) are real; (3, 6) is padding.
+        let v = L2.gradient_partial(&out, &y, 2, &mut g);
+        assert_eq!(v, 0.5 * (1.0 + 16.0 + 4.0 + 25.0) / 2.0);
+        assert_eq!(
+            g.column(2).iter().copied().collect::<std::vec::Vec<_>>(),
+            [0.0, 0.0]
+        );
+        assert_eq!(g[(0, 0)], 0.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "has class 5, but the network has 3 outputs")]
+    fn out_of_range_class_panics_with_a_clear_message() {
+        SoftmaxCrossEntropy.value(&SMatrix::<f32, 3, 1>::zeros(), &[5]);
+    }
+}

@@ -1,0 +1,153 @@
+use super::{Optimizer, WeightDecay, trainable};
+use crate::Float;
+use crate::params::Parameters;
+use bytemuck::Zeroable;
+
+/// Settings of [`Adam`]; `Default` is PyTorch's (lr 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-8).
+#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct AdamConfig<T: Float> {
+    /// Learning rate.
+    pub lr: T,
+    /// `β₁`, decay of the first moment.
+    pub beta1: T,
+    /// `β₂`, decay of the second moment.
+    pub beta2: T,
+    /// `ε`, added to `√ŝ`.
+    pub eps: T,
+    /// Weight decay: L2 (added to the gradient) unless `decoupled`.
+    pub weight_decay: WeightDecay<T>,
+    /// Decoupled weight decay (AdamW): `w -= lr λ w` before the Adam update, instead of
+    /// adding `λ w` to the gradient.
+    pub decoupled: bool,
+}
+
+impl<T: Float> Default for AdamConfig<T> {
+    fn default() -> Self {
+        Self {
+            lr: T::cast(1e-3),
+            beta1: T::cast(0.9),
+            beta2: T::cast(0.999),
+            eps: T::cast(1e-8),
+            weight_decay: WeightDecay::default(),
+            decoupled: false,
+        }
+    }
+}
+
+impl<T: Float> AdamConfig<T> {
+    /// The defaults with learning rate `lr`.
+    pub fn with_lr(lr: T) -> Self {
+        Self {
+            lr,
+            ..Self::default()
+        }
+    }
+}
+
+/// Adam with bias correction, as PyTorch's `torch.optim.Adam`:
+///
+/// ```text
+/// v = β₁ v + (1 − β₁) g          s = β₂ s + (1 − β₂) g²
+/// w -= lr · (v / (1 − β₁ᵗ)) / (√(s / (1 − β₂ᵗ)) + ε)
+/// ```
+///
+/// Note the second moment is corrected by `β₂`, not `β₁`. The moments are values of
+/// type `P`, allocated once.
+///
+/// ```
+/// use sinew_runtime::{layers::Dense, optim::{Adam, AdamConfig, Optimizer}};
+/// let mut layer = Dense::<f64, 1, 1>::zeroed();
+/// let mut grads = Dense::<f64, 1, 1>::zeroed();
+/// grads.weight[0] = 0.5;
+/// let mut adam = Adam::new(AdamConfig::with_lr(0.1));
+/// adam.step(&mut layer, &grads);
+/// // the first bias-corrected step moves each weight by lr, whatever the gradient's size
+/// assert!((layer.weight[0] + 0.1).abs() < 1e-6);
+/// ```
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float, P: Zeroable")]
+pub struct Adam<T: Float, P> {
+    /// Settings.
+    pub config: AdamConfig<T>,
+    moment1: P,
+    moment2: P,
+    steps: u32,
+}
+
+impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
+    /// A fresh optimizer (zero moments), built by value: for small networks and `static`s.
+    pub fn new(config: AdamConfig<T>) -> Self {
+        Self {
+            config,
+            moment1: P::zeroed(),
+            moment2: P::zeroed(),
+            steps: 0,
+        }
+    }
+
+    /// A fresh optimizer on the heap, never passing the moments through the stack.
+    #[cfg(feature = "std")]
+    pub fn boxed(config: AdamConfig<T>) -> std::boxed::Box<Self> {
+        let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
+        this.config = config;
+        this
+    }
+
+    /// Steps taken so far (`t`).
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    /// The first moment `v`.
+    pub fn moment1(&self) -> &P {
+        &self.moment1
+    }
+
+    /// The second moment `s`.
+    pub fn moment2(&self) -> &P {
+        &self.moment2
+    }
+}
+
+impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let AdamConfig {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            decoupled,
+        } = self.config;
+        self.steps += 1;
+        let t = self.steps as i32;
+        let correction1 = T::one() - beta1.powi(t);
+        let correction2 = T::one() - beta2.powi(t);
+        let step_size = lr / correction1;
+        let inv_sqrt_c2 = T::one() / correction2.sqrt();
+        let (m1, m2) = (&mut self.moment1, &mut self.moment2);
+        trainable::<T, P>(|i, info| {
+            let lambda = weight_decay.lambda_for(info);
+            let (l2, shrink) = if decoupled {
+                (T::zero(), T::one() - lr * lambda)
+            } else {
+                (lambda, T::one())
+            };
+            let w = params.tensor_mut(i);
+            let (v, s) = (m1.tensor_mut(i), m2.tensor_mut(i));
+            for (((w, v), s), &g) in w.iter_mut().zip(v).zip(s).zip(grads.tensor(i)) {
+                let g = g + l2 * *w;
+                *v = beta1 * *v + (T::one() - beta1) * g;
+                *s = beta2 * *s + (T::one() - beta2) * g * g;
+                *w = *w * shrink - step_size * *v / (s.sqrt() * inv_sqrt_c2 + eps);
+            }
+        });
+    }
+    fn learning_rate(&self) -> T {
+        self.config.lr
+    }
+    fn set_learning_rate(&mut self, lr: T) {
+        self.config.lr = lr;
+    }
+}

@@ -1,0 +1,84 @@
+//! Optimizers and learning-rate schedules.
+//!
+//! An optimizer updates every trainable tensor of a [`Parameters`] value from the
+//! gradients, a value of the same type. Its state (momenta, squared averages) is also a
+//! value of that type, allocated once when the optimizer is made; [`Optimizer::step`]
+//! allocates nothing.
+//!
+//! | optimizer | update (with `g` the gradient plus weight decay) | defaults |
+//! |---|---|---|
+//! | [`Sgd`] | `w -= lr g` | — |
+//! | [`Momentum`] | `v = μ v + (1 − dampening) g`; `w -= lr v` (Nesterov: `lr (g + μ v)`) | μ = 0.9 |
+//! | [`RmsProp`] | `s = α s + (1 − α) g²`; `w -= lr g / (√s + ε)` | lr 0.01, α 0.99, ε 1e-8 |
+//! | [`Adam`] | `v = β₁ v + (1 − β₁) g`, `s = β₂ s + (1 − β₂) g²`, `w -= lr v̂ / (√ŝ + ε)` with `v̂ = v / (1 − β₁ᵗ)`, `ŝ = s / (1 − β₂ᵗ)` | lr 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-8 |
+//!
+//! These follow PyTorch's `torch.optim` exactly (the first momentum step takes `v = g`),
+//! so results can be compared number for number.
+//!
+//! **Weight decay** (L2 regularisation) adds `λ/2 ‖W‖²` to the loss, i.e. `λ W` to the
+//! gradient of every [`Role::Weight`] tensor; biases are decayed only with
+//! `decay_biases`. [`Adam`] can instead decay decoupled from the gradient (AdamW).
+
+mod adam;
+mod rmsprop;
+mod schedule;
+mod sgd;
+
+pub use adam::{Adam, AdamConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use schedule::Schedule;
+pub use sgd::{Momentum, MomentumConfig, Sgd};
+
+use crate::Float;
+use crate::params::{Parameters, Role, TensorInfo};
+
+/// Updates parameters of type `P` from gradients of the same type.
+pub trait Optimizer<T: Float, P: Parameters<T>> {
+    /// One update of every trainable tensor. Allocates nothing.
+    fn step(&mut self, params: &mut P, grads: &P);
+    /// The current learning rate.
+    fn learning_rate(&self) -> T;
+    /// Sets the learning rate (used by schedules).
+    fn set_learning_rate(&mut self, lr: T);
+}
+
+/// Weight decay settings shared by all optimizers.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct WeightDecay<T: Float> {
+    /// `λ`: `λ W` is added to the gradient of weights.
+    pub lambda: T,
+    /// Also decay biases.
+    pub decay_biases: bool,
+}
+
+impl<T: Float> Default for WeightDecay<T> {
+    fn default() -> Self {
+        Self {
+            lambda: T::zero(),
+            decay_biases: false,
+        }
+    }
+}
+
+impl<T: Float> WeightDecay<T> {
+    /// `λ` for a tensor, or 0 if it is not decayed.
+    #[inline]
+    pub fn lambda_for(&self, info: &TensorInfo) -> T {
+        match info.role {
+            Role::Weight => self.lambda,
+            Role::Bias if self.decay_biases => self.lambda,
+            _ => T::zero(),
+        }
+    }
+}
+
+/// Calls `f(index, info)` for every trainable tensor.
+#[inline]
+fn trainable<T: Float, P: Parameters<T>>(mut f: impl FnMut(usize, &TensorInfo)) {
+    for (i, info) in P::TENSORS.iter().enumerate() {
+        if info.role != Role::Buffer {
+            f(i, info);
+        }
+    }
+}

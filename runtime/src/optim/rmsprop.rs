@@ -1,0 +1,90 @@
+use super::{Optimizer, WeightDecay, trainable};
+use crate::Float;
+use crate::params::Parameters;
+use bytemuck::Zeroable;
+
+/// Settings of [`RmsProp`]; `Default` is PyTorch's (lr 0.01, α 0.99, ε 1e-8).
+#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct RmsPropConfig<T: Float> {
+    /// Learning rate.
+    pub lr: T,
+    /// `α`, the decay of the squared-gradient average.
+    pub alpha: T,
+    /// `ε`, added to the root mean square.
+    pub eps: T,
+    /// Weight decay.
+    pub weight_decay: WeightDecay<T>,
+}
+
+impl<T: Float> Default for RmsPropConfig<T> {
+    fn default() -> Self {
+        Self {
+            lr: T::cast(0.01),
+            alpha: T::cast(0.99),
+            eps: T::cast(1e-8),
+            weight_decay: WeightDecay::default(),
+        }
+    }
+}
+
+/// RMSprop: `s = α s + (1 − α) g²`, `w -= lr g / (√s + ε)`, as PyTorch's
+/// `torch.optim.RMSprop`. The average `s` is a value of type `P`.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float, P: Zeroable")]
+pub struct RmsProp<T: Float, P> {
+    /// Settings.
+    pub config: RmsPropConfig<T>,
+    square_avg: P,
+}
+
+impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
+    /// A fresh optimizer, built by value.
+    pub fn new(config: RmsPropConfig<T>) -> Self {
+        Self {
+            config,
+            square_avg: P::zeroed(),
+        }
+    }
+
+    /// A fresh optimizer on the heap, never passing its state through the stack.
+    #[cfg(feature = "std")]
+    pub fn boxed(config: RmsPropConfig<T>) -> std::boxed::Box<Self> {
+        let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
+        this.config = config;
+        this
+    }
+
+    /// The running average of squared gradients.
+    pub fn square_avg(&self) -> &P {
+        &self.square_avg
+    }
+}
+
+impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let RmsPropConfig {
+            lr,
+            alpha,
+            eps,
+            weight_decay,
+        } = self.config;
+        let state = &mut self.square_avg;
+        trainable::<T, P>(|i, info| {
+            let lambda = weight_decay.lambda_for(info);
+            let w = params.tensor_mut(i);
+            let s = state.tensor_mut(i);
+            for ((w, s), &g) in w.iter_mut().zip(s).zip(grads.tensor(i)) {
+                let g = g + lambda * *w;
+                *s = alpha * *s + (T::one() - alpha) * g * g;
+                *w -= lr * g / (s.sqrt() + eps);
+            }
+        });
+    }
+    fn learning_rate(&self) -> T {
+        self.config.lr
+    }
+    fn set_learning_rate(&mut self, lr: T) {
+        self.config.lr = lr;
+    }
+}

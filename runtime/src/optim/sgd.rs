@@ -1,0 +1,151 @@
+use super::{Optimizer, WeightDecay, trainable};
+use crate::Float;
+use crate::params::Parameters;
+use bytemuck::Zeroable;
+
+/// Plain (mini-batch) stochastic gradient descent: `w -= lr (g + λ w)`.
+///
+/// ```
+/// use sinew_runtime::{layers::Dense, optim::{Optimizer, Sgd}};
+/// let mut layer = Dense::<f64, 1, 1>::zeroed();
+/// let mut grads = Dense::<f64, 1, 1>::zeroed();
+/// grads.weight[0] = 2.0;
+/// Sgd::new(0.1).step(&mut layer, &grads);
+/// assert_eq!(layer.weight[0], -0.2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd<T: Float> {
+    /// Learning rate.
+    pub lr: T,
+    /// Weight decay.
+    pub weight_decay: WeightDecay<T>,
+}
+
+impl<T: Float> Sgd<T> {
+    /// SGD with learning rate `lr` and no weight decay.
+    pub fn new(lr: T) -> Self {
+        Self {
+            lr,
+            weight_decay: WeightDecay::default(),
+        }
+    }
+}
+
+impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Sgd<T> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let lr = self.lr;
+        trainable::<T, P>(|i, info| {
+            let lambda = self.weight_decay.lambda_for(info);
+            for (w, &g) in params.tensor_mut(i).iter_mut().zip(grads.tensor(i)) {
+                *w -= lr * (g + lambda * *w);
+            }
+        });
+    }
+    fn learning_rate(&self) -> T {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+}
+
+/// Settings of [`Momentum`]; `Default` is PyTorch's `SGD(momentum=0.9)` with lr 0.01.
+#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct MomentumConfig<T: Float> {
+    /// Learning rate.
+    pub lr: T,
+    /// `μ`, the momentum factor.
+    pub momentum: T,
+    /// Dampening of new gradients: `v = μ v + (1 − dampening) g`. With
+    /// `dampening = momentum` this is the "exponentially weighted average" form.
+    pub dampening: T,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// Weight decay.
+    pub weight_decay: WeightDecay<T>,
+}
+
+impl<T: Float> Default for MomentumConfig<T> {
+    fn default() -> Self {
+        Self {
+            lr: T::cast(0.01),
+            momentum: T::cast(0.9),
+            dampening: T::zero(),
+            nesterov: false,
+            weight_decay: WeightDecay::default(),
+        }
+    }
+}
+
+/// SGD with momentum, as PyTorch's `torch.optim.SGD(momentum=μ)`: the first step sets
+/// `v = g`, later steps `v = μ v + (1 − dampening) g`; then `w -= lr v`
+/// (Nesterov: `w -= lr (g + μ v)`). The velocity `v` is a value of type `P`.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float, P: Zeroable")]
+pub struct Momentum<T: Float, P> {
+    /// Settings.
+    pub config: MomentumConfig<T>,
+    velocity: P,
+    started: bool,
+}
+
+impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
+    /// A fresh optimizer (zero velocity), built by value: for small networks and `static`s.
+    pub fn new(config: MomentumConfig<T>) -> Self {
+        Self {
+            config,
+            velocity: P::zeroed(),
+            started: false,
+        }
+    }
+
+    /// A fresh optimizer on the heap, never passing the velocity through the stack.
+    #[cfg(feature = "std")]
+    pub fn boxed(config: MomentumConfig<T>) -> std::boxed::Box<Self> {
+        let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
+        this.config = config;
+        this
+    }
+
+    /// The velocity.
+    pub fn velocity(&self) -> &P {
+        &self.velocity
+    }
+}
+
+impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let MomentumConfig {
+            lr,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+        } = self.config;
+        let first = !self.started;
+        self.started = true;
+        let velocity = &mut self.velocity;
+        trainable::<T, P>(|i, info| {
+            let lambda = weight_decay.lambda_for(info);
+            let w = params.tensor_mut(i);
+            let v = velocity.tensor_mut(i);
+            for ((w, v), &g) in w.iter_mut().zip(v).zip(grads.tensor(i)) {
+                let g = g + lambda * *w;
+                *v = if first {
+                    g
+                } else {
+                    momentum * *v + (T::one() - dampening) * g
+                };
+                let d = if nesterov { g + momentum * *v } else { *v };
+                *w -= lr * d;
+            }
+        });
+    }
+    fn learning_rate(&self) -> T {
+        self.config.lr
+    }
+    fn set_learning_rate(&mut self, lr: T) {
+        self.config.lr = lr;
+    }
+}

@@ -1,0 +1,148 @@
+//! **sinew**: neural networks declared inline with [`network!`], with every shape checked
+//! at compile time and forward *and* backward code generated as plain Rust over
+//! statically shaped nalgebra matrices. The same declaration trains on a laptop and runs
+//! in a `no_std`, allocation-free firmware.
+//!
+//! # Example
+//!
+//! ```
+//! use sinew::prelude::*;
+//!
+//! network! {
+//!     /// Learns XOR.
+//!     pub struct Xor {
+//!         input: 2,
+//!         hidden: Dense(8) -> Tanh,
+//!         out: Dense(1),
+//!     }
+//! }
+//!
+//! let x = SMatrix::<f32, 2, 4>::from_column_slice(&[0., 0., 0., 1., 1., 0., 1., 1.]);
+//! let y = SMatrix::<f32, 1, 4>::from_column_slice(&[0., 1., 1., 0.]);
+//!
+//! let mut rng = sinew::rng(0);
+//! let mut net = Xor::<f32>::init(&mut rng);
+//! let mut adam = Adam::new(AdamConfig::with_lr(0.05));
+//! let mut tw = XorTrainWorkspace::<4>::zeroed();
+//! for _ in 0..500 {
+//!     net.train_step(&x, &y, &SigmoidBinaryCrossEntropy, &mut adam, &mut tw, &mut rng).unwrap();
+//! }
+//!
+//! let mut ws = XorWorkspace::<4>::zeroed();
+//! let logits = net.forward(&x, &mut ws);
+//! assert_eq!(logits.map(|z| u8::from(z > 0.0)).as_slice(), &[0, 1, 1, 0]);
+//! ```
+//!
+//! # Behaviour
+//!
+//! - **Shapes are checked when the macro expands.** Each layer's input size is inferred
+//!   from the one before it; a size that is written out and does not match is a compile
+//!   error on that token, naming both layers and both sizes and saying how to fix it.
+//!   Every mistake in a declaration is reported, not just the first, and the macro never
+//!   panics on any input.
+//! - **The declaration expands to a plain struct**, one public field per layer with
+//!   parameters (`hidden: Dense<T, 2, 8>`, holding `weight: (8, 2)` and `bias: (8, 1)`),
+//!   generic over the scalar `T` (`f32` by default, `f64` for exact checks), plus:
+//!   - `Xor::INPUT`, `Xor::OUTPUT`, `Xor::PARAMETERS`, `Xor::SUMMARY`;
+//!   - `XorInput<B>` / `XorOutput<B>`: batches of `B` samples, one column each;
+//!   - `XorWorkspace<B>` (inference buffers) and `XorTrainWorkspace<B>` (training buffers,
+//!     including the parameter gradients `grads`, a value of type `Xor`);
+//!   - `init(&mut rng)` (He before the ReLU family, Xavier otherwise, zero biases),
+//!     `zeroed()`, and on the host `boxed_init` / `boxed_zeroed` / `boxed`, which build
+//!     directly on the heap so that large networks never touch the stack;
+//!   - `forward` (inference), `forward_train` (records what backward needs, draws dropout
+//!     masks), `backward` (hand-derived, generated layer by layer), `train_step`;
+//!   - [`Parameters`] with PyTorch `state_dict` names (`hidden.weight`, `(out, in)`), and
+//!     [`Model`] for code generic over networks.
+//! - **Nothing allocates** in `forward`, `forward_train`, `backward` or an optimizer step.
+//! - **Losses** ([`loss`]) are means over the batch; the cross-entropies are fused with
+//!   softmax/sigmoid and computed from logits. A network whose last layer already applies
+//!   `Softmax` cannot be trained with [`SoftmaxCrossEntropy`](loss::SoftmaxCrossEntropy):
+//!   that is a compile error.
+//!
+//! # Syntax
+//!
+//! ```text
+//! network! {
+//!     #[attributes]  /// docs
+//!     pub struct Name {
+//!         input: <features>,
+//!         <layer>: Dense(<out>) [-> <activation>],
+//!         <layer>: Dense(<in> => <out>) [-> <activation>],
+//!         <layer>: Dropout(keep = <p>),
+//!         ...
+//!     }
+//! }
+//! ```
+//!
+//! Activations: `Identity`, `Sigmoid`, `Tanh`, `Relu`, `LeakyRelu` (slope 0.01, or
+//! `LeakyRelu(0.2)` / `LeakyRelu(slope = 0.2)`), `Softmax`. `Dropout(keep = p)` keeps each
+//! unit with probability `p` in `(0, 1]` during training (inverted dropout; PyTorch's `p` is
+//! `1 - keep`) and is the identity at inference.
+//!
+//! A mismatched size does not compile:
+//!
+//! ```compile_fail
+//! sinew::network! {
+//!     struct Bad {
+//!         input: 4,
+//!         hidden: Dense(8) -> Relu,
+//!         out: Dense(16 => 2),
+//!     }
+//! }
+//! ```
+//!
+//! ```text
+//! error: layer `out` expects 16 inputs, but the previous layer `hidden` produces 8; write `Dense(8 => 2)`, or leave the input size out to infer it
+//! ```
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use sinew_macros::network;
+pub use sinew_runtime::*;
+
+/// Everything a program using `network!` needs, in one import.
+pub mod prelude {
+    pub use crate::activation::{argmax, softmax};
+    pub use crate::loss::{L1, L2, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy};
+    pub use crate::network;
+    pub use crate::optim::{
+        Adam, AdamConfig, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule,
+        Sgd,
+    };
+    pub use crate::{Float, Model, Parameters, SMatrix, SVector};
+}
+
+/// Used by the code `network!` generates; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use bytemuck::{self, Zeroable};
+    pub use rand_core::Rng;
+
+    #[cfg(feature = "std")]
+    pub use std::boxed::Box;
+
+    /// A value of `T` allocated zeroed, directly on the heap.
+    #[cfg(feature = "std")]
+    pub fn zeroed_box<T: Zeroable>() -> Box<T> {
+        bytemuck::zeroed_box()
+    }
+}
+
+/// Expands its input only when sinew is built with `std` (host-only generated items).
+#[cfg(feature = "std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($items:tt)*) => { $($items)* };
+}
+
+/// Expands its input only when sinew is built with `std` (host-only generated items).
+#[cfg(not(feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($items:tt)*) => {};
+}
