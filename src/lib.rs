@@ -103,6 +103,11 @@
 pub use sinew_macros::network;
 pub use sinew_runtime::*;
 
+/// Types that are valid when all their bytes are zero: every network, workspace and
+/// optimizer. `T::zeroed()` builds one by value; on the host the generated `boxed*`
+/// constructors build them directly on the heap.
+pub use bytemuck::Zeroable;
+
 /// Everything a program using `network!` needs, in one import.
 pub mod prelude {
     pub use crate::activation::{argmax, softmax};
@@ -112,7 +117,7 @@ pub mod prelude {
         Adam, AdamConfig, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule,
         Sgd,
     };
-    pub use crate::{Float, Model, Parameters, SMatrix, SVector};
+    pub use crate::{Float, Model, Parameters, SMatrix, SVector, Zeroable};
 }
 
 /// Used by the code `network!` generates; not public API.

@@ -63,6 +63,7 @@ pub fn backward(model: &Model, names: &Names) -> TokenStream {
         /// layer's `grad` buffer in `tw` (a loss writes it there), writes every parameter
         /// gradient into `tw.grads` (overwriting it) and, when `input_grad` is given,
         /// `dL/dx` into it. Nothing is allocated.
+        #[allow(unused_doc_comments)]
         pub fn backward<const B: usize>(
             &self,
             x: &#input<B, T>,

@@ -65,6 +65,7 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
     quote! {
         /// Inference on a batch of `B` samples (one per column): dropout is off. The output
         /// lives in `ws`; nothing is allocated.
+        #[allow(unused_doc_comments)]
         pub fn forward<'w, const B: usize>(
             &self,
             x: &#input<B, T>,
@@ -120,6 +121,7 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
         /// The training forward pass on a batch of `B` samples: dropout masks are drawn
         /// from `rng`, and every layer's output is recorded in `tw` for
         /// [`backward`](Self::backward). Returns the output; nothing is allocated.
+        #[allow(unused_doc_comments)]
         pub fn forward_train<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
             &self,
             x: &#input<B, T>,

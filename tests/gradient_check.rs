@@ -1,0 +1,236 @@
+//! Central-difference gradient checks in f64 for every activation, every loss, with and
+//! without dropout: the analytic gradients of the generated `backward` (parameters and
+//! input) must agree with `(J(w + h) − J(w − h)) / 2h` to a relative error below 1e-6.
+//!
+//! Each activation is tested both as a hidden activation and as the last layer's, except
+//! where a fused loss forbids the pair (`Softmax` before `SoftmaxCrossEntropy`, `Sigmoid`
+//! before `SigmoidBinaryCrossEntropy`: those do not compile, see `tests/ui`).
+
+use sinew::gradcheck::check_gradients;
+use sinew::prelude::*;
+use sinew::{Model, TrainsHead};
+
+const BATCH: usize = 5;
+const H: f64 = 1e-6;
+const TOLERANCE: f64 = 1e-6;
+
+/// A batch of inputs away from zero, so no ReLU sits on its kink.
+fn inputs<const N: usize>(seed: u64) -> SMatrix<f64, N, BATCH> {
+    let mut rng = sinew::rng(seed);
+    let mut x = SMatrix::<f64, N, BATCH>::zeros();
+    sinew::init::Init::Xavier.fill(x.as_mut_slice(), 1, 1, &mut rng);
+    x
+}
+
+fn run<M, L, Y, const IN: usize, const OUT: usize>(name: &str, seed: u64, loss: L, y: &Y)
+where
+    M: Model<f64, IN, OUT> + Zeroable,
+    M::TrainWorkspace<BATCH>: Zeroable,
+    L: Loss<f64, OUT, BATCH, Y> + TrainsHead<M::Head>,
+{
+    let mut net = M::zeroed();
+    // Any random weights will do; Xavier keeps every activation in its interesting range.
+    let mut rng = sinew::rng(seed);
+    net.for_each_tensor_mut(|_, t| sinew::init::Init::Xavier.fill(t, 4, 4, &mut rng));
+    let before: Vec<Vec<f64>> = (0..M::TENSORS.len())
+        .map(|i| net.tensor(i).to_vec())
+        .collect();
+    let x = inputs::<IN>(seed + 1);
+    let mut tw = M::TrainWorkspace::<BATCH>::zeroed();
+    let report = check_gradients::<f64, M, L, Y, IN, OUT, BATCH, 8>(
+        &mut net, &x, y, &loss, seed, H, &mut tw,
+    );
+    let worst = report.worst().unwrap();
+    assert!(
+        report.max_relative_error() < TOLERANCE,
+        "{name}: gradient of `{}` off by {:e} (norm {:e})",
+        worst.name,
+        worst.relative_error,
+        worst.norm
+    );
+    // Every tensor and the input were checked and had something to check.
+    assert_eq!(report.len(), M::TENSORS.len() + 1, "{name}");
+    for t in report.tensors.iter().flatten() {
+        assert!(
+            t.norm > 1e-8,
+            "{name}: gradient of `{}` is zero, the check proves nothing",
+            t.name
+        );
+    }
+    // The check restores the parameters exactly.
+    for (i, b) in before.iter().enumerate() {
+        assert_eq!(net.tensor(i), &b[..], "{name}: tensor {i} not restored");
+    }
+}
+
+fn regression_target<const N: usize>(seed: u64) -> SMatrix<f64, N, BATCH> {
+    inputs::<N>(seed + 7)
+}
+
+fn binary_target<const N: usize>(seed: u64) -> SMatrix<f64, N, BATCH> {
+    inputs::<N>(seed + 9).map(|v| if v > 0.0 { 1.0 } else { 0.0 })
+}
+
+const CLASSES: [usize; BATCH] = [0, 2, 1, 2, 0];
+
+/// For one activation, declares networks with it hidden and last, with and without
+/// dropout, and checks them against every loss that may train them.
+macro_rules! activation_suite {
+    ($module:ident, $($act:tt)+) => {
+        mod $module {
+            use super::*;
+
+            network! {
+                /// The activation in the hidden layer, logits out.
+                pub struct Hidden {
+                    input: 4,
+                    a: Dense(6) -> $($act)+,
+                    b: Dense(5) -> $($act)+,
+                    out: Dense(3),
+                }
+            }
+
+            network! {
+                /// The activation in the hidden layer, with dropout after it.
+                pub struct HiddenDropout {
+                    input: 4,
+                    a: Dense(6) -> $($act)+,
+                    drop: Dropout(keep = 0.6),
+                    b: Dense(5) -> $($act)+,
+                    out: Dense(3),
+                }
+            }
+
+            network! {
+                /// The activation on the last layer.
+                pub struct Last {
+                    input: 4,
+                    a: Dense(6) -> Tanh,
+                    out: Dense(3) -> $($act)+,
+                }
+            }
+
+            network! {
+                /// The activation on the last layer, dropout first (on the input).
+                pub struct LastDropout {
+                    input: 4,
+                    drop: Dropout(keep = 0.7),
+                    a: Dense(6) -> Tanh,
+                    out: Dense(3) -> $($act)+,
+                }
+            }
+
+            #[test]
+            fn l2() {
+                run::<Hidden<f64>, _, _, 4, 3>("hidden/l2", 11, L2, &regression_target::<3>(1));
+                run::<HiddenDropout<f64>, _, _, 4, 3>("hidden+dropout/l2", 12, L2, &regression_target::<3>(2));
+                run::<Last<f64>, _, _, 4, 3>("last/l2", 13, L2, &regression_target::<3>(3));
+                run::<LastDropout<f64>, _, _, 4, 3>("last+dropout/l2", 14, L2, &regression_target::<3>(4));
+            }
+
+            #[test]
+            fn l1() {
+                run::<Hidden<f64>, _, _, 4, 3>("hidden/l1", 21, L1, &regression_target::<3>(1));
+                run::<HiddenDropout<f64>, _, _, 4, 3>("hidden+dropout/l1", 22, L1, &regression_target::<3>(2));
+                run::<Last<f64>, _, _, 4, 3>("last/l1", 23, L1, &regression_target::<3>(3));
+                run::<LastDropout<f64>, _, _, 4, 3>("last+dropout/l1", 24, L1, &regression_target::<3>(4));
+            }
+
+            #[test]
+            fn softmax_cross_entropy() {
+                run::<Hidden<f64>, _, _, 4, 3>("hidden/ce", 31, SoftmaxCrossEntropy, &CLASSES);
+                run::<HiddenDropout<f64>, _, _, 4, 3>("hidden+dropout/ce", 32, SoftmaxCrossEntropy, &CLASSES);
+                // Soft labels exercise the probability-target form.
+                let soft = sinew::activation::softmax(&regression_target::<3>(5));
+                run::<Hidden<f64>, _, _, 4, 3>("hidden/ce-soft", 33, SoftmaxCrossEntropy, &soft);
+            }
+
+            #[test]
+            fn sigmoid_binary_cross_entropy() {
+                run::<Hidden<f64>, _, _, 4, 3>("hidden/bce", 41, SigmoidBinaryCrossEntropy, &binary_target::<3>(1));
+                run::<HiddenDropout<f64>, _, _, 4, 3>(
+                    "hidden+dropout/bce",
+                    42,
+                    SigmoidBinaryCrossEntropy,
+                    &binary_target::<3>(2),
+                );
+            }
+        }
+    };
+}
+
+activation_suite!(identity, Identity);
+activation_suite!(sigmoid, Sigmoid);
+activation_suite!(tanh, Tanh);
+activation_suite!(relu, Relu);
+activation_suite!(leaky_relu, LeakyRelu);
+activation_suite!(leaky_relu_steep, LeakyRelu(slope = 0.3));
+activation_suite!(softmax, Softmax);
+
+/// The fused losses with an activated (but not softmax/sigmoid) last layer are allowed.
+mod fused_after_activated_output {
+    use super::*;
+
+    network! {
+        /// Tanh on the logits.
+        pub struct TanhOut {
+            input: 4,
+            a: Dense(6) -> Relu,
+            drop: Dropout(keep = 0.5),
+            out: Dense(3) -> Tanh,
+        }
+    }
+
+    #[test]
+    fn cross_entropies() {
+        run::<TanhOut<f64>, _, _, 4, 3>("tanh-out/ce", 51, SoftmaxCrossEntropy, &CLASSES);
+        run::<TanhOut<f64>, _, _, 4, 3>(
+            "tanh-out/bce",
+            52,
+            SigmoidBinaryCrossEntropy,
+            &binary_target::<3>(3),
+        );
+    }
+}
+
+/// A wrong gradient is caught: the check is not vacuous.
+#[test]
+fn a_wrong_gradient_fails_the_check() {
+    network! {
+        pub struct Small {
+            input: 3,
+            a: Dense(4) -> Tanh,
+            out: Dense(2),
+        }
+    }
+    // L2 with its gradient deliberately doubled.
+    #[derive(Clone, Copy)]
+    struct BrokenL2;
+    impl<const N: usize, const B: usize> Loss<f64, N, B, SMatrix<f64, N, B>> for BrokenL2 {
+        fn value_partial(&self, o: &SMatrix<f64, N, B>, y: &SMatrix<f64, N, B>, s: usize) -> f64 {
+            L2.value_partial(o, y, s)
+        }
+        fn gradient_partial(
+            &self,
+            o: &SMatrix<f64, N, B>,
+            y: &SMatrix<f64, N, B>,
+            s: usize,
+            g: &mut SMatrix<f64, N, B>,
+        ) -> f64 {
+            let v = L2.gradient_partial(o, y, s, g);
+            *g *= 2.0;
+            v
+        }
+    }
+    impl<H: sinew::head::Head> TrainsHead<H> for BrokenL2 {}
+
+    let mut net = Small::<f64>::init(&mut sinew::rng(1));
+    let x = inputs::<3>(2);
+    let y = regression_target::<2>(3);
+    let mut tw = SmallTrainWorkspace::<BATCH, f64>::zeroed();
+    let report = check_gradients::<f64, Small<f64>, _, _, 3, 2, BATCH, 8>(
+        &mut net, &x, &y, &BrokenL2, 0, H, &mut tw,
+    );
+    let worst = report.max_relative_error();
+    assert!(worst > 0.3, "doubled gradient gave relative error {worst}");
+}
