@@ -114,8 +114,7 @@ pub mod prelude {
     pub use crate::loss::{L1, L2, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy};
     pub use crate::network;
     pub use crate::optim::{
-        Adam, AdamConfig, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule,
-        Sgd,
+        Adam, AdamConfig, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule, Sgd,
     };
     pub use crate::{Float, Model, Parameters, SMatrix, SVector, Zeroable};
 }

@@ -32,14 +32,10 @@ where
     // Any random weights will do; Xavier keeps every activation in its interesting range.
     let mut rng = sinew::rng(seed);
     net.for_each_tensor_mut(|_, t| sinew::init::Init::Xavier.fill(t, 4, 4, &mut rng));
-    let before: Vec<Vec<f64>> = (0..M::TENSORS.len())
-        .map(|i| net.tensor(i).to_vec())
-        .collect();
+    let before: Vec<Vec<f64>> = (0..M::TENSORS.len()).map(|i| net.tensor(i).to_vec()).collect();
     let x = inputs::<IN>(seed + 1);
     let mut tw = M::TrainWorkspace::<BATCH>::zeroed();
-    let report = check_gradients::<f64, M, L, Y, IN, OUT, BATCH, 8>(
-        &mut net, &x, y, &loss, seed, H, &mut tw,
-    );
+    let report = check_gradients::<f64, M, L, Y, IN, OUT, BATCH, 8>(&mut net, &x, y, &loss, seed, H, &mut tw);
     let worst = report.worst().unwrap();
     assert!(
         report.max_relative_error() < TOLERANCE,
@@ -51,11 +47,7 @@ where
     // Every tensor and the input were checked and had something to check.
     assert_eq!(report.len(), M::TENSORS.len() + 1, "{name}");
     for t in report.tensors.iter().flatten() {
-        assert!(
-            t.norm > 1e-8,
-            "{name}: gradient of `{}` is zero, the check proves nothing",
-            t.name
-        );
+        assert!(t.norm > 1e-8, "{name}: gradient of `{}` is zero, the check proves nothing", t.name);
     }
     // The check restores the parameters exactly.
     for (i, b) in before.iter().enumerate() {
@@ -228,9 +220,8 @@ fn a_wrong_gradient_fails_the_check() {
     let x = inputs::<3>(2);
     let y = regression_target::<2>(3);
     let mut tw = SmallTrainWorkspace::<BATCH, f64>::zeroed();
-    let report = check_gradients::<f64, Small<f64>, _, _, 3, 2, BATCH, 8>(
-        &mut net, &x, &y, &BrokenL2, 0, H, &mut tw,
-    );
+    let report =
+        check_gradients::<f64, Small<f64>, _, _, 3, 2, BATCH, 8>(&mut net, &x, &y, &BrokenL2, 0, H, &mut tw);
     let worst = report.max_relative_error();
     assert!(worst > 0.3, "doubled gradient gave relative error {worst}");
 }

@@ -39,11 +39,7 @@ network! {
 }
 
 /// Loads the fixture's parameters (named `prefix + state_dict name`) into `net`.
-fn load_params<T: Float, P: Parameters<T>>(
-    net: &mut P,
-    tensors: &HashMap<String, Tensor>,
-    prefix: &str,
-) {
+fn load_params<T: Float, P: Parameters<T>>(net: &mut P, tensors: &HashMap<String, Tensor>, prefix: &str) {
     for (i, info) in P::TENSORS.iter().enumerate() {
         let t = &tensors[&format!("{prefix}{}", info.name)];
         assert_eq!(t.shape, info.shape, "{}", info.name);
@@ -97,11 +93,7 @@ fn check<N, T, L, Y, const IN: usize, const OUT: usize, const B: usize>(
     let (out, grad) = N::output_and_grad(&mut tw);
     let value = loss.gradient(out, &y, grad);
     let err = rel_inf(&[value.as_f64()], &tensors["loss"].data);
-    assert!(
-        err < tol,
-        "{file}: loss {value} vs {:?} ({err:e})",
-        tensors["loss"].data
-    );
+    assert!(err < tol, "{file}: loss {value} vs {:?} ({err:e})", tensors["loss"].data);
     let mut dx = SMatrix::<T, IN, B>::zeros();
     net.backward(&x, &mut tw, Some(&mut dx));
     for (i, info) in N::TENSORS.iter().enumerate() {
@@ -115,17 +107,7 @@ fn check<N, T, L, Y, const IN: usize, const OUT: usize, const B: usize>(
     // Three Adam steps through the one-call training step.
     let mut adam = Adam::<T, N>::new(AdamConfig::with_lr(T::cast(0.01)));
     for _ in 0..3 {
-        sinew::model::train_step(
-            &mut net,
-            &x,
-            &y,
-            B,
-            &loss,
-            &mut adam,
-            &mut tw,
-            &mut sinew::rng(0),
-        )
-        .unwrap();
+        sinew::model::train_step(&mut net, &x, &y, B, &loss, &mut adam, &mut tw, &mut sinew::rng(0)).unwrap();
     }
     for (i, info) in N::TENSORS.iter().enumerate() {
         let want = &tensors[&format!("adam3.{}", info.name)];
@@ -166,12 +148,7 @@ fn tanh_softmax_cross_entropy_f32() {
 
 #[test]
 fn sigmoid_l2_f64() {
-    check::<SigmoidL2<f64>, f64, _, _, 3, 2, 6>(
-        "mlp_sigmoid_l2.f64.safetensors",
-        L2,
-        matrix,
-        1e-10,
-    );
+    check::<SigmoidL2<f64>, f64, _, _, 3, 2, 6>("mlp_sigmoid_l2.f64.safetensors", L2, matrix, 1e-10);
 }
 
 #[test]

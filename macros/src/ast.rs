@@ -13,6 +13,9 @@ pub struct Network {
     pub items: Vec<Item>,
     /// The span of the braces, for errors about the body as a whole.
     pub body_span: Span,
+    /// Whether some item failed to parse (and was reported): rules about the body as a
+    /// whole, such as "has no `input`", would then only repeat that error.
+    pub incomplete: bool,
 }
 
 /// One comma-separated entry of the body.
@@ -67,11 +70,7 @@ pub enum Arg {
     /// `keep = 0.5`.
     Named { name: Ident, value: Value },
     /// `784 => 128`.
-    Arrow {
-        from: Value,
-        arrow: Token![=>],
-        to: Value,
-    },
+    Arrow { from: Value, arrow: Token![=>], to: Value },
 }
 
 /// A literal argument value.

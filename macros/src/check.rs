@@ -2,7 +2,7 @@
 
 use crate::ast::{InputDecl, Item, LayerDecl, Network};
 use crate::report::Errors;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// Rule: there is exactly one `input`, and it comes before every layer.
 pub fn input<'a>(net: &'a Network, errors: &mut Errors) -> Option<&'a InputDecl> {
@@ -21,7 +21,10 @@ pub fn input<'a>(net: &'a Network, errors: &mut Errors) -> Option<&'a InputDecl>
                 if let Some(layer) = first_layer {
                     errors.error(
                         &decl.key,
-                        format!("`input` must come first, before layer `{}`; move it to the top of `{}`", layer.name, net.name),
+                        format!(
+                            "`input` must come first, before layer `{}`; move it to the top of `{}`",
+                            layer.name, net.name
+                        ),
                     );
                 }
                 found = Some(decl);
@@ -31,7 +34,7 @@ pub fn input<'a>(net: &'a Network, errors: &mut Errors) -> Option<&'a InputDecl>
             }
         }
     }
-    if found.is_none() {
+    if found.is_none() && !net.incomplete {
         errors.error(
             &net.name,
             format!("network `{}` has no `input`; start its body with the number of input features, e.g. `input: 784,`", net.name),
@@ -42,7 +45,7 @@ pub fn input<'a>(net: &'a Network, errors: &mut Errors) -> Option<&'a InputDecl>
 
 /// Rule: a network has at least one layer.
 pub fn not_empty(net: &Network, errors: &mut Errors) {
-    if !net.items.iter().any(|i| matches!(i, Item::Layer(_))) {
+    if !net.incomplete && !net.items.iter().any(|i| matches!(i, Item::Layer(_))) {
         errors.at(
             net.body_span,
             format!(
@@ -53,13 +56,13 @@ pub fn not_empty(net: &Network, errors: &mut Errors) {
     }
 }
 
-/// Rule: layer names are unique (each becomes a field), and none is named like the input.
+/// Rule: layer names are unique (each becomes a field).
 pub fn unique_names(net: &Network, errors: &mut Errors) {
-    let mut seen: HashMap<String, &LayerDecl> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for item in &net.items {
         let Item::Layer(layer) = item else { continue };
         let name = layer.name.to_string();
-        if seen.contains_key(&name) {
+        if !seen.insert(name.clone()) {
             errors.error(
                 &layer.name,
                 format!(
@@ -67,8 +70,6 @@ pub fn unique_names(net: &Network, errors: &mut Errors) {
                     net.name
                 ),
             );
-        } else {
-            seen.insert(name, layer);
         }
     }
 }

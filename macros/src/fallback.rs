@@ -7,13 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub fn stub(net: &Network) -> TokenStream {
-    let Names {
-        net: name,
-        input,
-        output,
-        workspace,
-        train,
-    } = Names::new(&net.name);
+    let Names { net: name, input, output, workspace, train } = Names::new(&net.name);
     let vis = &net.vis;
     quote! {
         #[allow(dead_code)]

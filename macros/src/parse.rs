@@ -1,17 +1,12 @@
 //! Tokens to [`ast`](crate::ast). The body is split at top-level commas first and every
 //! item is parsed on its own, so that several syntax mistakes are all reported.
 
-use crate::ast::{
-    ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value,
-};
+use crate::ast::{ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
 use crate::report::Errors;
 use crate::symbol;
 use proc_macro2::{TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser};
-use syn::{
-    Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility, braced, bracketed,
-    parenthesized,
-};
+use syn::{Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility, braced, bracketed, parenthesized};
 
 /// Parses the whole invocation. A malformed header is fatal (`Err`); malformed items are
 /// recorded in `errors` and skipped.
@@ -54,19 +49,14 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
     let (attrs, vis, name, body, body_span) = parser.parse2(input)?;
 
     let mut items = Vec::new();
+    let before = errors.len();
     for chunk in split_top_level_commas(body, errors) {
         match item.parse2(chunk) {
             Ok(item) => items.push(item),
             Err(e) => errors.push(e),
         }
     }
-    Ok(Network {
-        attrs,
-        vis,
-        name,
-        items,
-        body_span,
-    })
+    Ok(Network { attrs, vis, name, items, body_span, incomplete: errors.len() > before })
 }
 
 /// Splits at commas outside any group; reports empty entries (`,,`).
@@ -103,9 +93,8 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         )
     })?;
     if !stream.peek(Token![:]) {
-        return Err(stream.error(format!(
-            "expected `:` after `{name}`, as in `{name}: Dense(10)`"
-        )));
+        let example = if name == symbol::INPUT { "784" } else { "Dense(10)" };
+        return Err(stream.error(format!("expected `:` after `{name}`, as in `{name}: {example}`")));
     }
     stream.parse::<Token![:]>()?;
     if name == symbol::INPUT {
@@ -117,41 +106,21 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         return Ok(Item::Input(InputDecl { key: name, shape }));
     }
     let kind: Ident = stream.parse().map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!("expected a layer kind after `{name}:`, e.g. `Dense(10)`"),
-        )
+        syn::Error::new(e.span(), format!("expected a layer kind after `{name}:`, e.g. `Dense(10)`"))
     })?;
-    let args = if stream.peek(syn::token::Paren) {
-        Some(parse_args(stream)?)
-    } else {
-        None
-    };
+    let args = if stream.peek(syn::token::Paren) { Some(parse_args(stream)?) } else { None };
     let activation = if stream.peek(Token![->]) {
         stream.parse::<Token![->]>()?;
         let act: Ident = stream.parse().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("expected an activation after `->`, e.g. `{}`", symbol::RELU),
-            )
+            syn::Error::new(e.span(), format!("expected an activation after `->`, e.g. `{}`", symbol::RELU))
         })?;
-        let args = if stream.peek(syn::token::Paren) {
-            Some(parse_args(stream)?)
-        } else {
-            None
-        };
+        let args = if stream.peek(syn::token::Paren) { Some(parse_args(stream)?) } else { None };
         Some(ActivationDecl { name: act, args })
     } else {
         None
     };
     expect_end(stream, &format!("after layer `{name}`"))?;
-    Ok(Item::Layer(LayerDecl {
-        attrs,
-        name,
-        kind,
-        args,
-        activation,
-    }))
+    Ok(Item::Layer(LayerDecl { attrs, name, kind, args, activation }))
 }
 
 fn expect_end(stream: ParseStream, context: &str) -> syn::Result<()> {
@@ -197,10 +166,7 @@ fn parse_args(stream: ParseStream) -> syn::Result<Args> {
         }
         content.parse::<Token![,]>()?;
     }
-    Ok(Args {
-        span: paren.span.join(),
-        list,
-    })
+    Ok(Args { span: paren.span.join(), list })
 }
 
 fn arg(stream: ParseStream) -> syn::Result<Arg> {
@@ -214,11 +180,7 @@ fn arg(stream: ParseStream) -> syn::Result<Arg> {
     if stream.peek(Token![=>]) {
         let arrow = stream.parse()?;
         let to = value(stream)?;
-        return Ok(Arg::Arrow {
-            from: first,
-            arrow,
-            to,
-        });
+        return Ok(Arg::Arrow { from: first, arrow, to });
     }
     Ok(Arg::Positional(first))
 }

@@ -13,8 +13,7 @@ pub struct Errors {
 impl Errors {
     /// An error spanning `tokens` (all of them, not just the first token).
     pub fn error(&mut self, tokens: impl ToTokens, message: impl Display) {
-        self.errors
-            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+        self.errors.push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
     /// An error at one span.
@@ -27,6 +26,11 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// The number of errors so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
     /// Whether nothing went wrong.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
@@ -34,15 +38,6 @@ impl Errors {
 
     /// The errors as `compile_error!` invocations.
     pub fn to_compile_errors(&self) -> TokenStream {
-        self.errors
-            .iter()
-            .map(syn::Error::to_compile_error)
-            .collect()
-    }
-
-    /// The messages, for tests.
-    #[cfg(test)]
-    pub fn messages(&self) -> Vec<String> {
-        self.errors.iter().map(ToString::to_string).collect()
+        self.errors.iter().map(syn::Error::to_compile_error).collect()
     }
 }

@@ -2,9 +2,7 @@
 //! one before it, so sizes that are left out are inferred and sizes that are written are
 //! checked. One `check`/resolve function per layer kind and per rule.
 
-use crate::ast::{
-    ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value,
-};
+use crate::ast::{ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
 use crate::report::Errors;
 use crate::symbol;
 use proc_macro2::Span;
@@ -119,11 +117,7 @@ impl Model<'_> {
 
 /// Resolves every layer in order. Returns `None` when anything is wrong (all of it is
 /// reported in `errors`).
-pub fn resolve<'a>(
-    net: &'a Network,
-    input: Option<&InputDecl>,
-    errors: &mut Errors,
-) -> Option<Model<'a>> {
+pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Errors) -> Option<Model<'a>> {
     let input_shape = input.and_then(|decl| input_shape(decl, errors));
     // The shape flowing into the next layer; `None` once something before it is unknown,
     // so that one mistake does not cascade into mismatch errors further down.
@@ -146,21 +140,14 @@ pub fn resolve<'a>(
     if ok && !layers.is_empty() && !layers.iter().any(Layer::has_params) {
         errors.at(
             net.body_span,
-            format!(
-                "network `{}` has no layer with parameters; add one, e.g. `out: Dense(10)`",
-                net.name
-            ),
+            format!("network `{}` has no layer with parameters; add one, e.g. `out: Dense(10)`", net.name),
         );
         ok = false;
     }
     if !ok || !errors.is_empty() {
         return None;
     }
-    Some(Model {
-        net,
-        input: input_shape?,
-        layers,
-    })
+    Some(Model { net, input: input_shape?, layers })
 }
 
 /// Who produced the shape flowing into a layer, for messages.
@@ -193,30 +180,28 @@ fn input_shape(decl: &InputDecl, errors: &mut Errors) -> Option<Shape> {
 /// `unit` what it counts (e.g. "outputs").
 fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<usize> {
     match value {
+        Value::Int(lit) if lit.base10_digits().starts_with('-') => {
+            errors.error(
+                lit,
+                format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"),
+            );
+            None
+        }
         Value::Int(lit) => match lit.base10_parse::<usize>() {
             Ok(0) => {
-                errors.error(
-                    lit,
-                    format!("{what} has 0 {unit}; sizes must be at least 1"),
-                );
+                errors.error(lit, format!("{what} has 0 {unit}; sizes must be at least 1"));
                 None
             }
             Ok(n) if lit.suffix().is_empty() || lit.suffix() == "usize" => Some(n),
             Ok(_) => {
                 errors.error(
                     lit,
-                    format!(
-                        "{what}: write the size without a type suffix, e.g. `{}`",
-                        lit.base10_digits()
-                    ),
+                    format!("{what}: write the size without a type suffix, e.g. `{}`", lit.base10_digits()),
                 );
                 None
             }
             Err(_) => {
-                errors.error(
-                    lit,
-                    format!("{what}: the size `{lit}` does not fit in `usize`"),
-                );
+                errors.error(lit, format!("{what}: the size `{lit}` does not fit in `usize`"));
                 None
             }
         },
@@ -237,10 +222,7 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
         _ => {
             errors.error(
                 value,
-                format!(
-                    "{what}: expected a positive integer number of {unit}, found `{}`",
-                    value.text()
-                ),
+                format!("{what}: expected a positive integer number of {unit}, found `{}`", value.text()),
             );
             None
         }
@@ -263,7 +245,7 @@ fn layer(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
         symbol::DENSE => dense(decl, prev, errors),
         symbol::DROPOUT => dropout(decl, prev, errors),
         other => {
-            errors.error(&decl.kind, symbol::unknown("layer", other, symbol::LAYERS));
+            errors.error(&decl.kind, symbol::unknown("layer", other, "", symbol::LAYERS));
             None
         }
     };
@@ -293,10 +275,7 @@ fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
         "write `{name}: Dense(<outputs>)`, or `Dense(<inputs> => <outputs>)` to also check the input size"
     );
     let Some(args) = &decl.args else {
-        errors.error(
-            &decl.kind,
-            format!("`Dense` layer `{name}` needs its number of outputs; {usage}"),
-        );
+        errors.error(&decl.kind, format!("`Dense` layer `{name}` needs its number of outputs; {usage}"));
         return None;
     };
     let what = format!("layer `{name}`");
@@ -309,10 +288,7 @@ fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
                 errors.error(option, format!("unknown option `{option}` for `Dense` layer `{name}`; `Dense` has no options: {usage}"));
             }
             _ if seen_size => {
-                errors.error(
-                    arg_tokens(arg),
-                    format!("`Dense` layer `{name}` takes one size; {usage}"),
-                );
+                errors.error(arg_tokens(arg), format!("`Dense` layer `{name}` takes one size; {usage}"));
             }
             Arg::Positional(v) => {
                 seen_size = true;
@@ -326,10 +302,7 @@ fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
         }
     }
     if !seen_size {
-        errors.at(
-            args.span,
-            format!("`Dense` layer `{name}` needs its number of outputs; {usage}"),
-        );
+        errors.at(args.span, format!("`Dense` layer `{name}` needs its number of outputs; {usage}"));
         return None;
     }
     let outputs = outputs?;
@@ -352,18 +325,11 @@ fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
         errors.error(&decl.kind, format!("layer `{name}` would have {available} x {outputs} weights, more than 2^31; sinew networks are statically sized and must stay smaller"));
         return None;
     }
-    Some(Kind::Dense {
-        inputs: available,
-        outputs,
-    })
+    Some(Kind::Dense { inputs: available, outputs })
 }
 
 /// Rule: `Dropout(keep = p)` with `0 < p <= 1`, and no activation.
-fn dropout(
-    decl: &LayerDecl,
-    prev: Option<&(Shape, Producer)>,
-    errors: &mut Errors,
-) -> Option<Kind> {
+fn dropout(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors) -> Option<Kind> {
     let name = &decl.name;
     let usage = format!(
         "write `{name}: Dropout(keep = 0.8)`: `keep` is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)"
@@ -373,22 +339,28 @@ fn dropout(
     let list = decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list);
     for arg in list {
         match arg {
-            Arg::Named {
-                name: option,
-                value,
-            } if option == symbol::KEEP => {
+            Arg::Named { name: option, value } if option == symbol::KEEP => {
                 seen = true;
                 keep = match number(value) {
                     Some(p) if p > 0.0 && p <= 1.0 => Some(p),
-                    Some(p) => {
+                    Some(_) => {
                         errors.error(
                             value,
-                            format!("`keep` of dropout layer `{name}` must be in (0, 1], found {p}; it is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)"),
+                            format!(
+                                "`keep` of dropout layer `{name}` must be in (0, 1], found `{}`; it is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)",
+                                value.text()
+                            ),
                         );
                         None
                     }
                     None => {
-                        errors.error(value, format!("`keep` of dropout layer `{name}` must be a number in (0, 1], found `{}`", value.text()));
+                        errors.error(
+                            value,
+                            format!(
+                                "`keep` of dropout layer `{name}` must be a number in (0, 1], found `{}`",
+                                value.text()
+                            ),
+                        );
                         None
                     }
                 };
@@ -397,26 +369,21 @@ fn dropout(
                 errors.error(
                     option,
                     symbol::unknown(
-                        &format!("option for `Dropout` layer `{name}`:"),
+                        "option",
                         &option.to_string(),
+                        &format!(" for `Dropout` layer `{name}`"),
                         &[symbol::KEEP],
                     ),
                 );
             }
             other => {
-                errors.error(
-                    arg_tokens(other),
-                    format!("`Dropout` takes its probability by name; {usage}"),
-                );
+                errors.error(arg_tokens(other), format!("`Dropout` takes its probability by name; {usage}"));
             }
         }
     }
     if !seen {
         if list.is_empty() {
-            errors.error(
-                &decl.kind,
-                format!("`Dropout` layer `{name}` needs `keep`; {usage}"),
-            );
+            errors.error(&decl.kind, format!("`Dropout` layer `{name}` needs `keep`; {usage}"));
         }
         return None;
     }
@@ -449,9 +416,7 @@ fn activation(decl: &LayerDecl, kind: Option<Kind>, errors: &mut Errors) -> Opti
         Some(a) => {
             errors.at(
                 a.span,
-                format!(
-                    "activation `{text}` of layer `{layer}` takes no arguments; write `-> {text}`"
-                ),
+                format!("activation `{text}` of layer `{layer}` takes no arguments; write `-> {text}`"),
             );
             None
         }
@@ -467,11 +432,7 @@ fn activation(decl: &LayerDecl, kind: Option<Kind>, errors: &mut Errors) -> Opti
         other => {
             errors.error(
                 name,
-                symbol::unknown(
-                    &format!("activation on layer `{layer}`:"),
-                    other,
-                    symbol::ACTIVATIONS,
-                ),
+                symbol::unknown("activation", other, &format!(" on layer `{layer}`"), symbol::ACTIVATIONS),
             );
             None
         }
@@ -491,29 +452,39 @@ fn leaky_relu(layer: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option
             errors.error(
                 name,
                 symbol::unknown(
-                    &format!("option for `LeakyRelu` on layer `{layer}`:"),
+                    "option",
                     &name.to_string(),
+                    &format!(" for `LeakyRelu` on layer `{layer}`"),
                     &[symbol::SLOPE],
                 ),
             );
             return None;
         }
         _ => {
-            errors.at(
-                args.span,
-                format!("`LeakyRelu` on layer `{layer}` takes one slope; {usage}"),
-            );
+            errors.at(args.span, format!("`LeakyRelu` on layer `{layer}` takes one slope; {usage}"));
             return None;
         }
     };
     match number(value) {
         Some(s) if s >= 0.0 && s.is_finite() => Some(Activation::LeakyRelu(s)),
-        Some(s) => {
-            errors.error(value, format!("the slope of `LeakyRelu` on layer `{layer}` must be non-negative and finite, found {s}"));
+        Some(_) => {
+            errors.error(
+                value,
+                format!(
+                    "the slope of `LeakyRelu` on layer `{layer}` must be non-negative and finite, found `{}`",
+                    value.text()
+                ),
+            );
             None
         }
         None => {
-            errors.error(value, format!("the slope of `LeakyRelu` on layer `{layer}` must be a number, found `{}`; {usage}", value.text()));
+            errors.error(
+                value,
+                format!(
+                    "the slope of `LeakyRelu` on layer `{layer}` must be a number, found `{}`; {usage}",
+                    value.text()
+                ),
+            );
             None
         }
     }

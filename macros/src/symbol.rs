@@ -55,31 +55,39 @@ pub fn one_of(candidates: &[&str]) -> String {
     }
 }
 
-/// The message for an unknown name: "unknown layer `Dens`; did you mean `Dense`? expected one of ...".
-pub fn unknown(what: &str, word: &str, candidates: &[&str]) -> String {
+/// The message for an unknown name, e.g. "unknown activation `Rleu` on layer `hidden`;
+/// did you mean `Relu`? expected one of ...". `context` follows the name (may be empty).
+pub fn unknown(what: &str, word: &str, context: &str, candidates: &[&str]) -> String {
     let hint = match suggest(word, candidates) {
         Some(s) => format!("; did you mean `{s}`?"),
         None => String::from(";"),
     };
-    format!(
-        "unknown {what} `{word}`{hint} expected {}",
-        one_of(candidates)
-    )
+    format!("unknown {what} `{word}`{context}{hint} expected {}", one_of(candidates))
 }
 
-/// Levenshtein distance.
+/// Edit distance counting insertions, deletions, substitutions and swaps of adjacent
+/// characters (optimal string alignment), so that `Rleu` is one edit from `Relu`.
 fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -95,5 +103,15 @@ mod tests {
         assert_eq!(suggest("kep", &[KEEP]), Some(KEEP));
         assert_eq!(suggest("Conv", LAYERS), None);
         assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("rleu", "relu"), 1);
+        assert_eq!(
+            unknown("layer", "Dens", "", LAYERS),
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Dropout`"
+        );
+        assert_eq!(distance("rleu", "relu"), 1);
+        assert_eq!(
+            unknown("layer", "Dens", "", LAYERS),
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Dropout`"
+        );
     }
 }

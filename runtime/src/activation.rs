@@ -66,9 +66,7 @@ impl LeakyRelu {
 
 impl Default for LeakyRelu {
     fn default() -> Self {
-        Self {
-            slope: Self::DEFAULT_SLOPE,
-        }
+        Self { slope: Self::DEFAULT_SLOPE }
     }
 }
 
@@ -171,10 +169,7 @@ impl Activation for Softmax {
     }
     #[inline]
     fn backward<T: Float>(&self, output: &[T], grad: &mut [T], features: usize) {
-        for (g, a) in grad
-            .chunks_exact_mut(features)
-            .zip(output.chunks_exact(features))
-        {
+        for (g, a) in grad.chunks_exact_mut(features).zip(output.chunks_exact(features)) {
             let mut inner = T::zero();
             for (&gi, &ai) in g.iter().zip(a) {
                 inner += gi * ai;
@@ -197,10 +192,7 @@ impl Activation for Softmax {
 #[inline]
 pub fn softmax_in_place<T: Float>(z: &mut [T]) {
     let Some(&first) = z.first() else { return };
-    let max = z
-        .iter()
-        .copied()
-        .fold(first, |m, v| if v > m { v } else { m });
+    let max = z.iter().copied().fold(first, |m, v| if v > m { v } else { m });
     let mut sum = T::zero();
     for v in z.iter_mut() {
         *v = (*v - max).exp_fast();
@@ -221,9 +213,7 @@ pub fn softmax_in_place<T: Float>(z: &mut [T]) {
 /// let logits = SMatrix::<f64, 2, 1>::new(0.0, 0.0);
 /// assert_eq!(softmax(&logits), SMatrix::<f64, 2, 1>::new(0.5, 0.5));
 /// ```
-pub fn softmax<T: Float, const N: usize, const B: usize>(
-    logits: &SMatrix<T, N, B>,
-) -> SMatrix<T, N, B> {
+pub fn softmax<T: Float, const N: usize, const B: usize>(logits: &SMatrix<T, N, B>) -> SMatrix<T, N, B> {
     let mut p = *logits;
     Softmax.forward(p.as_mut_slice(), N);
     p

@@ -67,7 +67,7 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5;
     let er = p * (r * r) + r + 1.0;
     let n = n as i32;
     let n1 = n >> 1;
@@ -101,17 +101,11 @@ mod tests {
 
     /// Every `stride`-th `f32` bit pattern between `lo` and `hi` (both positive).
     fn sweep(lo: f32, hi: f32, stride: u32) -> impl Iterator<Item = f32> {
-        (lo.to_bits()..=hi.to_bits())
-            .step_by(stride as usize)
-            .map(f32::from_bits)
+        (lo.to_bits()..=hi.to_bits()).step_by(stride as usize).map(f32::from_bits)
     }
 
     fn rel(approx: f32, exact: f64) -> f64 {
-        if exact == 0.0 {
-            f64::from(approx).abs()
-        } else {
-            ((f64::from(approx) - exact) / exact).abs()
-        }
+        if exact == 0.0 { f64::from(approx).abs() } else { ((f64::from(approx) - exact) / exact).abs() }
     }
 
     #[test]

@@ -63,11 +63,7 @@ impl<const N: usize> GradientReport<N> {
 
     /// The entry with the largest relative error.
     pub fn worst(&self) -> Option<TensorCheck> {
-        self.tensors
-            .iter()
-            .flatten()
-            .copied()
-            .max_by(|a, b| a.relative_error.total_cmp(&b.relative_error))
+        self.tensors.iter().flatten().copied().max_by(|a, b| a.relative_error.total_cmp(&b.relative_error))
     }
 
     /// The largest relative error over all tensors (0 if nothing was checked).
@@ -113,11 +109,7 @@ impl Sums {
     }
 
     fn finish(self, name: &'static str) -> TensorCheck {
-        let (d, a, n) = (
-            libm_sqrt(self.diff2),
-            libm_sqrt(self.a2),
-            libm_sqrt(self.n2),
-        );
+        let (d, a, n) = (libm_sqrt(self.diff2), libm_sqrt(self.a2), libm_sqrt(self.n2));
         TensorCheck {
             name,
             relative_error: d / (a + n).max(f64::MIN_POSITIVE),
@@ -143,16 +135,7 @@ fn libm_sqrt(v: f64) -> f64 {
 /// assert!(report.max_relative_error() < 1e-6, "{:?}", report.worst());
 /// ```
 #[allow(clippy::too_many_arguments)]
-pub fn check_gradients<
-    T,
-    M,
-    L,
-    Y,
-    const IN: usize,
-    const OUT: usize,
-    const B: usize,
-    const N: usize,
->(
+pub fn check_gradients<T, M, L, Y, const IN: usize, const OUT: usize, const B: usize, const N: usize>(
     net: &mut M,
     x: &SMatrix<T, IN, B>,
     y: &Y,
@@ -212,10 +195,7 @@ where
         xp.as_mut_slice()[e] = T::cast(original.as_f64() - h);
         let minus = loss_at(net, &xp, y, loss, seed, tw);
         xp.as_mut_slice()[e] = original;
-        sums.add(
-            input_grad.as_slice()[e].as_f64(),
-            (plus - minus) / (2.0 * h),
-        );
+        sums.add(input_grad.as_slice()[e].as_f64(), (plus - minus) / (2.0 * h));
     }
     record(sums.finish("x"), &mut report);
     report

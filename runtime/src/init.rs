@@ -29,9 +29,9 @@ impl Init {
     /// The standard deviation for a layer with the given fan-in and fan-out.
     pub fn std_dev(self, fan_in: usize, fan_out: usize) -> f64 {
         match self {
-            Init::He { negative_slope } => nalgebra::ComplexField::sqrt(
-                2.0 / ((1.0 + negative_slope * negative_slope) * fan_in as f64),
-            ),
+            Init::He { negative_slope } => {
+                nalgebra::ComplexField::sqrt(2.0 / ((1.0 + negative_slope * negative_slope) * fan_in as f64))
+            }
             Init::Xavier => nalgebra::ComplexField::sqrt(2.0 / (fan_in + fan_out) as f64),
         }
     }

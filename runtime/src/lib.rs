@@ -37,6 +37,7 @@
 extern crate std;
 
 pub mod activation;
+pub mod data;
 pub mod fastmath;
 mod float;
 pub mod gradcheck;

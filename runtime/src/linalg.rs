@@ -192,14 +192,7 @@ pub fn matmul<T: Float, const M: usize, const K: usize, const B: usize>(
     z: &mut SMatrix<T, M, B>,
     accumulate: bool,
 ) {
-    let g = Gemm {
-        m: M,
-        n: B,
-        k: K,
-        a: Op::N,
-        b: Op::N,
-        accumulate,
-    };
+    let g = Gemm { m: M, n: B, k: K, a: Op::N, b: Op::N, accumulate };
     gemm(g, w.as_slice(), x.as_slice(), z.as_mut_slice());
 }
 
@@ -212,14 +205,7 @@ pub fn matmul_tn<T: Float, const M: usize, const K: usize, const B: usize>(
     d: &mut SMatrix<T, K, B>,
     accumulate: bool,
 ) {
-    let desc = Gemm {
-        m: K,
-        n: B,
-        k: M,
-        a: Op::T,
-        b: Op::N,
-        accumulate,
-    };
+    let desc = Gemm { m: K, n: B, k: M, a: Op::T, b: Op::N, accumulate };
     gemm(desc, w.as_slice(), g.as_slice(), d.as_mut_slice());
 }
 
@@ -232,14 +218,7 @@ pub fn matmul_nt<T: Float, const M: usize, const K: usize, const B: usize>(
     g: &mut SMatrix<T, M, K>,
     accumulate: bool,
 ) {
-    let desc = Gemm {
-        m: M,
-        n: K,
-        k: B,
-        a: Op::N,
-        b: Op::T,
-        accumulate,
-    };
+    let desc = Gemm { m: M, n: K, k: B, a: Op::N, b: Op::T, accumulate };
     gemm(desc, d.as_slice(), x.as_slice(), g.as_mut_slice());
 }
 
@@ -284,25 +263,11 @@ mod tests {
 
     #[test]
     fn every_op_combination_matches_the_triple_loop() {
-        for &(m, n, k) in &[
-            (1, 1, 1),
-            (3, 5, 7),
-            (8, 4, 9),
-            (17, 9, 33),
-            (5, 1, 16),
-            (1, 6, 3),
-        ] {
+        for &(m, n, k) in &[(1, 1, 1), (3, 5, 7), (8, 4, 9), (17, 9, 33), (5, 1, 16), (1, 6, 3)] {
             for a_op in [Op::N, Op::T] {
                 for b_op in [Op::N, Op::T] {
                     for accumulate in [false, true] {
-                        let g = Gemm {
-                            m,
-                            n,
-                            k,
-                            a: a_op,
-                            b: b_op,
-                            accumulate,
-                        };
+                        let g = Gemm { m, n, k, a: a_op, b: b_op, accumulate };
                         let a = filled(m * k, 1);
                         let b = filled(k * n, 2);
                         let c0 = filled(m * n, 3);
@@ -326,14 +291,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "do not match")]
     fn wrong_lengths_panic() {
-        let g = Gemm {
-            m: 2,
-            n: 2,
-            k: 2,
-            a: Op::N,
-            b: Op::N,
-            accumulate: false,
-        };
+        let g = Gemm { m: 2, n: 2, k: 2, a: Op::N, b: Op::N, accumulate: false };
         gemm(g, &[0.0_f32; 4], &[0.0; 3], &mut [0.0; 4]);
     }
 

@@ -105,12 +105,7 @@ pub struct SoftmaxCrossEntropy;
 pub struct SigmoidBinaryCrossEntropy;
 
 impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for L2 {
-    fn value_partial(
-        &self,
-        output: &SMatrix<T, N, B>,
-        target: &SMatrix<T, N, B>,
-        samples: usize,
-    ) -> T {
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
         check_samples::<B>(samples);
         let n = samples * N;
         let mut sum = T::zero();
@@ -132,11 +127,7 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> f
         let scale = T::one() / T::cast(samples as f64);
         let mut sum = T::zero();
         let g = grad.as_mut_slice();
-        for ((g, &o), &y) in g[..n]
-            .iter_mut()
-            .zip(&output.as_slice()[..n])
-            .zip(&target.as_slice()[..n])
-        {
+        for ((g, &o), &y) in g[..n].iter_mut().zip(&output.as_slice()[..n]).zip(&target.as_slice()[..n]) {
             let d = o - y;
             sum += d * d;
             *g = d * scale;
@@ -147,12 +138,7 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> f
 }
 
 impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for L1 {
-    fn value_partial(
-        &self,
-        output: &SMatrix<T, N, B>,
-        target: &SMatrix<T, N, B>,
-        samples: usize,
-    ) -> T {
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
         check_samples::<B>(samples);
         let n = samples * N;
         let mut sum = T::zero();
@@ -174,11 +160,7 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> f
         let scale = T::one() / T::cast(samples as f64);
         let mut sum = T::zero();
         let g = grad.as_mut_slice();
-        for ((g, &o), &y) in g[..n]
-            .iter_mut()
-            .zip(&output.as_slice()[..n])
-            .zip(&target.as_slice()[..n])
-        {
+        for ((g, &o), &y) in g[..n].iter_mut().zip(&output.as_slice()[..n]).zip(&target.as_slice()[..n]) {
             let d = o - y;
             sum += d.abs();
             *g = if d > T::zero() {
@@ -212,15 +194,7 @@ fn max_and_log_sum_exp<T: Float>(z: &[T]) -> (T, T) {
 
 /// Writes `softmax(z) · mass − y` scaled by `scale` into `g`, where `y` is given lazily.
 #[inline]
-fn softmax_grad<T: Float>(
-    z: &[T],
-    max: T,
-    lse: T,
-    mass: T,
-    scale: T,
-    g: &mut [T],
-    y: impl Fn(usize) -> T,
-) {
+fn softmax_grad<T: Float>(z: &[T], max: T, lse: T, mass: T, scale: T, g: &mut [T], y: impl Fn(usize) -> T) {
     for (k, (g, &v)) in g.iter_mut().zip(z).enumerate() {
         let p = (v - max - lse).exp_fast();
         *g = (p * mass - y(k)) * scale;
@@ -228,23 +202,14 @@ fn softmax_grad<T: Float>(
 }
 
 fn check_label<const N: usize>(label: usize, sample: usize) {
-    assert!(
-        label < N,
-        "sample {sample} has class {label}, but the network has {N} outputs (classes 0..{N})"
-    );
+    assert!(label < N, "sample {sample} has class {label}, but the network has {N} outputs (classes 0..{N})");
 }
 
 impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, [usize; B]> for SoftmaxCrossEntropy {
     fn value_partial(&self, output: &SMatrix<T, N, B>, target: &[usize; B], samples: usize) -> T {
         check_samples::<B>(samples);
         let mut sum = T::zero();
-        for (j, (z, &label)) in output
-            .as_slice()
-            .chunks_exact(N)
-            .zip(target)
-            .take(samples)
-            .enumerate()
-        {
+        for (j, (z, &label)) in output.as_slice().chunks_exact(N).zip(target).take(samples).enumerate() {
             check_label::<N>(label, j);
             let (max, lse) = max_and_log_sum_exp(z);
             sum += max + lse - z[label];
@@ -262,10 +227,7 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, [usize; B]> for Sof
         check_samples::<B>(samples);
         let scale = T::one() / T::cast(samples as f64);
         let mut sum = T::zero();
-        let columns = output
-            .as_slice()
-            .chunks_exact(N)
-            .zip(grad.as_mut_slice().chunks_exact_mut(N));
+        let columns = output.as_slice().chunks_exact(N).zip(grad.as_mut_slice().chunks_exact_mut(N));
         for (j, ((z, g), &label)) in columns.zip(target).enumerate() {
             if j >= samples {
                 g.fill(T::zero());
@@ -274,31 +236,17 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, [usize; B]> for Sof
             check_label::<N>(label, j);
             let (max, lse) = max_and_log_sum_exp(z);
             sum += max + lse - z[label];
-            softmax_grad(z, max, lse, T::one(), scale, g, |k| {
-                if k == label { T::one() } else { T::zero() }
-            });
+            softmax_grad(z, max, lse, T::one(), scale, g, |k| if k == label { T::one() } else { T::zero() });
         }
         sum * scale
     }
 }
 
-impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>>
-    for SoftmaxCrossEntropy
-{
-    fn value_partial(
-        &self,
-        output: &SMatrix<T, N, B>,
-        target: &SMatrix<T, N, B>,
-        samples: usize,
-    ) -> T {
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for SoftmaxCrossEntropy {
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
         check_samples::<B>(samples);
         let mut sum = T::zero();
-        for (z, y) in output
-            .as_slice()
-            .chunks_exact(N)
-            .zip(target.as_slice().chunks_exact(N))
-            .take(samples)
-        {
+        for (z, y) in output.as_slice().chunks_exact(N).zip(target.as_slice().chunks_exact(N)).take(samples) {
             let (max, lse) = max_and_log_sum_exp(z);
             for (&zk, &yk) in z.iter().zip(y) {
                 sum += yk * (max + lse - zk);
@@ -317,14 +265,8 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>>
         check_samples::<B>(samples);
         let scale = T::one() / T::cast(samples as f64);
         let mut sum = T::zero();
-        let columns = output
-            .as_slice()
-            .chunks_exact(N)
-            .zip(target.as_slice().chunks_exact(N));
-        for (j, ((z, y), g)) in columns
-            .zip(grad.as_mut_slice().chunks_exact_mut(N))
-            .enumerate()
-        {
+        let columns = output.as_slice().chunks_exact(N).zip(target.as_slice().chunks_exact(N));
+        for (j, ((z, y), g)) in columns.zip(grad.as_mut_slice().chunks_exact_mut(N)).enumerate() {
             if j >= samples {
                 g.fill(T::zero());
                 continue;
@@ -352,22 +294,11 @@ fn softplus<T: Float>(z: T) -> T {
 #[inline]
 fn sigmoid<T: Float>(z: T) -> T {
     let e = (-z.abs()).exp_fast();
-    if z >= T::zero() {
-        T::one() / (T::one() + e)
-    } else {
-        e / (T::one() + e)
-    }
+    if z >= T::zero() { T::one() / (T::one() + e) } else { e / (T::one() + e) }
 }
 
-impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>>
-    for SigmoidBinaryCrossEntropy
-{
-    fn value_partial(
-        &self,
-        output: &SMatrix<T, N, B>,
-        target: &SMatrix<T, N, B>,
-        samples: usize,
-    ) -> T {
+impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for SigmoidBinaryCrossEntropy {
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
         check_samples::<B>(samples);
         let n = samples * N;
         let mut sum = T::zero();
@@ -389,11 +320,7 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>>
         let scale = T::one() / T::cast(samples as f64);
         let mut sum = T::zero();
         let g = grad.as_mut_slice();
-        for ((g, &z), &y) in g[..n]
-            .iter_mut()
-            .zip(&output.as_slice()[..n])
-            .zip(&target.as_slice()[..n])
-        {
+        for ((g, &z), &y) in g[..n].iter_mut().zip(&output.as_slice()[..n]).zip(&target.as_slice()[..n]) {
             sum += softplus(z) - y * z;
             *g = (sigmoid(z) - y) * scale;
         }
@@ -458,10 +385,7 @@ mod tests {
         // columns (1, 4) and (2, 5) are real; (3, 6) is padding.
         let v = L2.gradient_partial(&out, &y, 2, &mut g);
         assert_eq!(v, 0.5 * (1.0 + 16.0 + 4.0 + 25.0) / 2.0);
-        assert_eq!(
-            g.column(2).iter().copied().collect::<std::vec::Vec<_>>(),
-            [0.0, 0.0]
-        );
+        assert_eq!(g.column(2).iter().copied().collect::<std::vec::Vec<_>>(), [0.0, 0.0]);
         assert_eq!(g[(0, 0)], 0.5);
     }
 

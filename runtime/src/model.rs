@@ -163,9 +163,7 @@ where
     let (output, grad) = M::output_and_grad(tw);
     let value = loss.gradient_partial(output, y, samples, grad);
     if !value.is_finite() {
-        return Err(NonFiniteLoss {
-            value: value.as_f64(),
-        });
+        return Err(NonFiniteLoss { value: value.as_f64() });
     }
     net.backward(x, tw, None);
     optimizer.step(net, M::gradients(tw));

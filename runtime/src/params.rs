@@ -55,11 +55,7 @@ impl TensorInfo {
 
     /// Rows of the column-major storage matrix (`shape[0]`, or the length of a vector).
     pub const fn rows(&self) -> usize {
-        if self.shape.len() <= 1 {
-            self.len()
-        } else {
-            self.shape[0]
-        }
+        if self.shape.len() <= 1 { self.len() } else { self.shape[0] }
     }
 
     /// Copies `storage` (sinew's layout) into `row_major` (PyTorch's layout).
@@ -76,17 +72,14 @@ impl TensorInfo {
     /// If either slice does not hold exactly [`len`](Self::len) values.
     pub fn from_row_major<T: Copy>(&self, row_major: &[T], storage: &mut [T]) {
         let rows = self.rows();
-        let cols = if rows == 0 { 0 } else { self.len() / rows };
+        let cols = self.len().checked_div(rows).unwrap_or(0);
         transpose(row_major, storage, cols, self.len());
     }
 }
 
 /// `dst` (row-major `rows × cols`) from `src` (column-major `rows × cols`).
 fn transpose<T: Copy>(src: &[T], dst: &mut [T], rows: usize, len: usize) {
-    assert!(
-        src.len() == len && dst.len() == len,
-        "tensor of {len} values expected"
-    );
+    assert!(src.len() == len && dst.len() == len, "tensor of {len} values expected");
     if rows == 0 {
         return;
     }
@@ -120,11 +113,7 @@ pub trait Parameters<T: Float> {
 
     /// Total number of trainable values (weights and biases, not buffers).
     fn parameter_count() -> usize {
-        Self::TENSORS
-            .iter()
-            .filter(|t| t.role != Role::Buffer)
-            .map(TensorInfo::len)
-            .sum()
+        Self::TENSORS.iter().filter(|t| t.role != Role::Buffer).map(TensorInfo::len).sum()
     }
 
     /// Calls `f` with every tensor's description and values, in order.
@@ -168,11 +157,7 @@ mod tests {
 
     #[test]
     fn row_major_round_trip() {
-        let info = TensorInfo {
-            name: "w",
-            shape: &[2, 3],
-            role: Role::Weight,
-        };
+        let info = TensorInfo { name: "w", shape: &[2, 3], role: Role::Weight };
         // column-major [[1, 2, 3], [4, 5, 6]]
         let storage = [1, 4, 2, 5, 3, 6];
         let mut rm = [0; 6];
@@ -185,17 +170,9 @@ mod tests {
 
     #[test]
     fn vectors_and_4d_kernels() {
-        let bias = TensorInfo {
-            name: "b",
-            shape: &[3],
-            role: Role::Bias,
-        };
+        let bias = TensorInfo { name: "b", shape: &[3], role: Role::Bias };
         assert_eq!((bias.len(), bias.rows()), (3, 3));
-        let conv = TensorInfo {
-            name: "k",
-            shape: &[4, 2, 3, 3],
-            role: Role::Weight,
-        };
+        let conv = TensorInfo { name: "k", shape: &[4, 2, 3, 3], role: Role::Weight };
         assert_eq!((conv.len(), conv.rows()), (72, 4));
     }
 }

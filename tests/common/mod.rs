@@ -12,20 +12,16 @@ pub struct Tensor {
 
 /// Every tensor of a fixture file in `tests/fixtures/`.
 pub fn fixture(name: &str) -> HashMap<String, Tensor> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
     file.tensors()
         .into_iter()
         .map(|(name, view)| {
             let data = match view.dtype() {
-                safetensors::Dtype::F64 => view
-                    .data()
-                    .chunks_exact(8)
-                    .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
-                    .collect(),
+                safetensors::Dtype::F64 => {
+                    view.data().chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect()
+                }
                 safetensors::Dtype::F32 => view
                     .data()
                     .chunks_exact(4)
@@ -33,13 +29,7 @@ pub fn fixture(name: &str) -> HashMap<String, Tensor> {
                     .collect(),
                 other => panic!("unexpected dtype {other:?}"),
             };
-            (
-                name,
-                Tensor {
-                    shape: view.shape().to_vec(),
-                    data,
-                },
-            )
+            (name, Tensor { shape: view.shape().to_vec(), data })
         })
         .collect()
 }
@@ -47,11 +37,7 @@ pub fn fixture(name: &str) -> HashMap<String, Tensor> {
 /// `max |a - b| / max |b|`: the inf-norm relative error of `a` against the reference `b`.
 pub fn rel_inf(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "lengths differ");
-    let diff = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max);
+    let diff = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
     let scale = b.iter().map(|y| y.abs()).fold(0.0, f64::max);
     if scale == 0.0 { diff } else { diff / scale }
 }

@@ -8,10 +8,7 @@ use syn::Ident;
 
 /// The layer whose training buffers hold the network output.
 pub fn last_buffer(model: &Model) -> (Ident, usize) {
-    let last = model
-        .layers
-        .last()
-        .map(|l| (l.name.clone(), l.output.len()));
+    let last = model.layers.last().map(|l| (l.name.clone(), l.output.len()));
     // `resolve` guarantees at least one layer.
     last.unwrap_or_else(|| (model.net.name.clone(), 0))
 }
@@ -33,12 +30,7 @@ pub fn apply_activation(
 
 /// `pub fn forward`: dropout is the identity, so each layer reads the last buffer written.
 pub fn inference(model: &Model, names: &Names) -> TokenStream {
-    let Names {
-        input,
-        output,
-        workspace,
-        ..
-    } = names;
+    let Names { input, output, workspace, .. } = names;
     let mut current = quote!(x);
     let mut body = TokenStream::new();
     for layer in &model.layers {
@@ -46,12 +38,8 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
         let comment = format!(" {}", layer.text());
         match layer.kind {
             Kind::Dense { .. } => {
-                let act = apply_activation(
-                    layer.activation,
-                    quote!(ws.#name),
-                    layer.output.len(),
-                    layer.span,
-                );
+                let act =
+                    apply_activation(layer.activation, quote!(ws.#name), layer.output.len(), layer.span);
                 body.extend(quote_spanned! {layer.span=>
                     #[doc = #comment]
                     self.#name.forward(#current, &mut ws.#name);
@@ -79,12 +67,7 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
 
 /// `pub fn forward_train`: draws dropout masks and records every layer's output.
 pub fn training(model: &Model, names: &Names) -> TokenStream {
-    let Names {
-        input,
-        output,
-        train,
-        ..
-    } = names;
+    let Names { input, output, train, .. } = names;
     let mut current = quote!(x);
     let mut body = TokenStream::new();
     let mut uses_rng = false;

@@ -90,11 +90,7 @@ fn head(act: Activation) -> TokenStream {
 
 /// Doc attributes written by the user on a layer, or a generated one.
 fn layer_docs(layer: &Layer) -> TokenStream {
-    let user: Vec<_> = layer
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .collect();
+    let user: Vec<_> = layer.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
     if user.is_empty() {
         let doc = format!(" `{}`", layer.text());
         quote!(#[doc = #doc])
@@ -131,13 +127,7 @@ fn zeroable_attrs() -> TokenStream {
 
 fn expand(model: &Model) -> TokenStream {
     let names = Names::new(&model.net.name);
-    let Names {
-        net,
-        input: input_alias,
-        output: output_alias,
-        workspace,
-        train,
-    } = &names;
+    let Names { net, input: input_alias, output: output_alias, workspace, train } = &names;
     let vis = &model.net.vis;
     let attrs = &model.net.attrs;
     let inputs = lit(model.input.len());
@@ -193,10 +183,8 @@ fn expand(model: &Model) -> TokenStream {
         " A batch of `B` inputs of [`{net}`]: {} features by `B` samples (one column each).",
         model.input.len()
     );
-    let output_doc = format!(
-        " A batch of `B` outputs of [`{net}`]: {} values by `B` samples.",
-        model.output().len()
-    );
+    let output_doc =
+        format!(" A batch of `B` outputs of [`{net}`]: {} values by `B` samples.", model.output().len());
     let ws_doc = format!(
         " Buffers for inference with [`{net}`] on `B` samples at once; build once, reuse for every call."
     );

@@ -32,18 +32,10 @@ fn parameter_count(kind: Kind) -> usize {
 }
 
 fn summary(model: &Model) -> String {
-    let mut rows = vec![(
-        String::from("input"),
-        model.input.len().to_string(),
-        String::from("0"),
-    )];
+    let mut rows = vec![(String::from("input"), model.input.len().to_string(), String::from("0"))];
     for layer in &model.layers {
         let decl = layer.text();
-        rows.push((
-            decl,
-            layer.output.len().to_string(),
-            parameter_count(layer.kind).to_string(),
-        ));
+        rows.push((decl, layer.output.len().to_string(), parameter_count(layer.kind).to_string()));
     }
     let total: usize = model.layers.iter().map(|l| parameter_count(l.kind)).sum();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
@@ -69,7 +61,9 @@ pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
             let (i, o) = (lit(inputs), lit(outputs));
             let weight = format!("{name}.weight");
             let bias = format!("{name}.bias");
-            infos.push(quote!(::sinew::TensorInfo { name: #weight, shape: &[#o, #i], role: ::sinew::Role::Weight }));
+            infos.push(
+                quote!(::sinew::TensorInfo { name: #weight, shape: &[#o, #i], role: ::sinew::Role::Weight }),
+            );
             infos.push(quote!(::sinew::TensorInfo { name: #bias, shape: &[#o], role: ::sinew::Role::Bias }));
             let (iw, ib) = (lit(index), lit(index + 1));
             getters.push(quote!(#iw => self.#name.weight.as_slice(),));
@@ -107,9 +101,7 @@ pub fn init(model: &Model) -> TokenStream {
     let steps = model.layers.iter().filter(|l| l.has_params()).map(|layer| {
         let name = &layer.name;
         let scheme = match layer.activation {
-            Activation::Relu => quote!(::sinew::init::Init::He {
-                negative_slope: 0.0
-            }),
+            Activation::Relu => quote!(::sinew::init::Init::He { negative_slope: 0.0 }),
             Activation::LeakyRelu(s) => {
                 let s = proc_macro2::Literal::f64_suffixed(s);
                 quote!(::sinew::init::Init::He { negative_slope: #s })

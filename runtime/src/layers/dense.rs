@@ -65,11 +65,7 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
 
     /// Parameter gradients `dL/dW = G xᵀ`, `dL/db = Σ G`, written (not added) into `grads`.
     #[inline]
-    pub fn backward_params<const B: usize>(
-        x: &SMatrix<T, I, B>,
-        grad: &SMatrix<T, O, B>,
-        grads: &mut Self,
-    ) {
+    pub fn backward_params<const B: usize>(x: &SMatrix<T, I, B>, grad: &SMatrix<T, O, B>, grads: &mut Self) {
         linalg::matmul_nt(grad, x, &mut grads.weight, false);
         let bias = grads.bias.as_mut_slice();
         bias.fill(T::zero());
@@ -82,11 +78,7 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
 
     /// The input gradient `dL/dx = Wᵀ G`.
     #[inline]
-    pub fn backward_input<const B: usize>(
-        &self,
-        grad: &SMatrix<T, O, B>,
-        input_grad: &mut SMatrix<T, I, B>,
-    ) {
+    pub fn backward_input<const B: usize>(&self, grad: &SMatrix<T, O, B>, input_grad: &mut SMatrix<T, I, B>) {
         linalg::matmul_tn(&self.weight, grad, input_grad, false);
     }
 }
@@ -94,16 +86,8 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
 /// The layer on its own: tensors `weight` and `bias`.
 impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
     const TENSORS: &'static [TensorInfo] = &[
-        TensorInfo {
-            name: "weight",
-            shape: &[O, I],
-            role: Role::Weight,
-        },
-        TensorInfo {
-            name: "bias",
-            shape: &[O],
-            role: Role::Bias,
-        },
+        TensorInfo { name: "weight", shape: &[O, I], role: Role::Weight },
+        TensorInfo { name: "bias", shape: &[O], role: Role::Bias },
     ];
 
     fn tensor(&self, index: usize) -> &[T] {
@@ -155,30 +139,12 @@ mod tests {
     fn init_is_seeded_and_scaled() {
         let mut a = Dense::<f32, 400, 300>::zeroed();
         let mut b = Dense::<f32, 400, 300>::zeroed();
-        a.init(
-            Init::He {
-                negative_slope: 0.0,
-            },
-            &mut rng(1),
-        );
-        b.init(
-            Init::He {
-                negative_slope: 0.0,
-            },
-            &mut rng(1),
-        );
+        a.init(Init::He { negative_slope: 0.0 }, &mut rng(1));
+        b.init(Init::He { negative_slope: 0.0 }, &mut rng(1));
         assert_eq!(a, b);
         let n = a.weight.len() as f64;
-        let var = a
-            .weight
-            .iter()
-            .map(|&w| f64::from(w) * f64::from(w))
-            .sum::<f64>()
-            / n;
-        assert!(
-            (var - 2.0 / 400.0).abs() < 0.05 * 2.0 / 400.0,
-            "variance {var}"
-        );
+        let var = a.weight.iter().map(|&w| f64::from(w) * f64::from(w)).sum::<f64>() / n;
+        assert!((var - 2.0 / 400.0).abs() < 0.05 * 2.0 / 400.0, "variance {var}");
         assert!(a.bias.iter().all(|&b| b == 0.0));
     }
 }

@@ -40,11 +40,7 @@ impl Dropout {
         let threshold = (self.keep * 4_294_967_296.0) as u64;
         let scale = T::one() / T::cast(self.keep);
         for m in mask.iter_mut() {
-            *m = if u64::from(rng.next_u32()) < threshold {
-                scale
-            } else {
-                T::zero()
-            };
+            *m = if u64::from(rng.next_u32()) < threshold { scale } else { T::zero() };
         }
         y.copy_from(x);
         y.component_mul_assign(mask);

@@ -6,7 +6,7 @@ use bytemuck::Zeroable;
 /// Settings of [`Adam`]; `Default` is PyTorch's (lr 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-8).
 #[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float")]
-pub struct AdamConfig<T: Float> {
+pub struct AdamConfig<T> {
     /// Learning rate.
     pub lr: T,
     /// `β₁`, decay of the first moment.
@@ -38,10 +38,7 @@ impl<T: Float> Default for AdamConfig<T> {
 impl<T: Float> AdamConfig<T> {
     /// The defaults with learning rate `lr`.
     pub fn with_lr(lr: T) -> Self {
-        Self {
-            lr,
-            ..Self::default()
-        }
+        Self { lr, ..Self::default() }
     }
 }
 
@@ -78,12 +75,7 @@ pub struct Adam<T: Float, P> {
 impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
     /// A fresh optimizer (zero moments), built by value: for small networks and `static`s.
     pub fn new(config: AdamConfig<T>) -> Self {
-        Self {
-            config,
-            moment1: P::zeroed(),
-            moment2: P::zeroed(),
-            steps: 0,
-        }
+        Self { config, moment1: P::zeroed(), moment2: P::zeroed(), steps: 0 }
     }
 
     /// A fresh optimizer on the heap, never passing the moments through the stack.
@@ -112,14 +104,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
     fn step(&mut self, params: &mut P, grads: &P) {
-        let AdamConfig {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-            decoupled,
-        } = self.config;
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled } = self.config;
         self.steps += 1;
         let t = self.steps as i32;
         let correction1 = T::one() - beta1.powi(t);
@@ -129,11 +114,8 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
         let (m1, m2) = (&mut self.moment1, &mut self.moment2);
         trainable::<T, P>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
-            let (l2, shrink) = if decoupled {
-                (T::zero(), T::one() - lr * lambda)
-            } else {
-                (lambda, T::one())
-            };
+            let (l2, shrink) =
+                if decoupled { (T::zero(), T::one() - lr * lambda) } else { (lambda, T::one()) };
             let w = params.tensor_mut(i);
             let (v, s) = (m1.tensor_mut(i), m2.tensor_mut(i));
             for (((w, v), s), &g) in w.iter_mut().zip(v).zip(s).zip(grads.tensor(i)) {

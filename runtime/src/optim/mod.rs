@@ -45,7 +45,7 @@ pub trait Optimizer<T: Float, P: Parameters<T>> {
 /// Weight decay settings shared by all optimizers.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[zeroable(bound = "T: Float")]
-pub struct WeightDecay<T: Float> {
+pub struct WeightDecay<T> {
     /// `λ`: `λ W` is added to the gradient of weights.
     pub lambda: T,
     /// Also decay biases.
@@ -54,10 +54,7 @@ pub struct WeightDecay<T: Float> {
 
 impl<T: Float> Default for WeightDecay<T> {
     fn default() -> Self {
-        Self {
-            lambda: T::zero(),
-            decay_biases: false,
-        }
+        Self { lambda: T::zero(), decay_biases: false }
     }
 }
 

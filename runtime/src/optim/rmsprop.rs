@@ -6,7 +6,7 @@ use bytemuck::Zeroable;
 /// Settings of [`RmsProp`]; `Default` is PyTorch's (lr 0.01, α 0.99, ε 1e-8).
 #[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float")]
-pub struct RmsPropConfig<T: Float> {
+pub struct RmsPropConfig<T> {
     /// Learning rate.
     pub lr: T,
     /// `α`, the decay of the squared-gradient average.
@@ -41,10 +41,7 @@ pub struct RmsProp<T: Float, P> {
 impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
     /// A fresh optimizer, built by value.
     pub fn new(config: RmsPropConfig<T>) -> Self {
-        Self {
-            config,
-            square_avg: P::zeroed(),
-        }
+        Self { config, square_avg: P::zeroed() }
     }
 
     /// A fresh optimizer on the heap, never passing its state through the stack.
@@ -63,12 +60,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
     fn step(&mut self, params: &mut P, grads: &P) {
-        let RmsPropConfig {
-            lr,
-            alpha,
-            eps,
-            weight_decay,
-        } = self.config;
+        let RmsPropConfig { lr, alpha, eps, weight_decay } = self.config;
         let state = &mut self.square_avg;
         trainable::<T, P>(|i, info| {
             let lambda = weight_decay.lambda_for(info);

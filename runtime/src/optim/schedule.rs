@@ -61,23 +61,7 @@ mod tests {
         assert_eq!(Schedule::Constant.rate(0.3, 100), 0.3);
         assert_eq!(Schedule::InverseTime { k: 0.5 }.rate(1.0, 2), 0.5);
         assert!((Schedule::Exponential { gamma: 0.9 }.rate(1.0, 3) - 0.729).abs() < 1e-15);
-        assert_eq!(
-            Schedule::Step {
-                every: 3,
-                gamma: 0.1
-            }
-            .rate(1.0, 2),
-            1.0
-        );
-        assert!(
-            (Schedule::Step {
-                every: 3,
-                gamma: 0.1
-            }
-            .rate(1.0, 3)
-                - 0.1)
-                .abs()
-                < 1e-15
-        );
+        assert_eq!(Schedule::Step { every: 3, gamma: 0.1 }.rate(1.0, 2), 1.0);
+        assert!((Schedule::Step { every: 3, gamma: 0.1 }.rate(1.0, 3) - 0.1).abs() < 1e-15);
     }
 }

@@ -24,10 +24,7 @@ pub struct Sgd<T: Float> {
 impl<T: Float> Sgd<T> {
     /// SGD with learning rate `lr` and no weight decay.
     pub fn new(lr: T) -> Self {
-        Self {
-            lr,
-            weight_decay: WeightDecay::default(),
-        }
+        Self { lr, weight_decay: WeightDecay::default() }
     }
 }
 
@@ -52,7 +49,7 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Sgd<T> {
 /// Settings of [`Momentum`]; `Default` is PyTorch's `SGD(momentum=0.9)` with lr 0.01.
 #[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float")]
-pub struct MomentumConfig<T: Float> {
+pub struct MomentumConfig<T> {
     /// Learning rate.
     pub lr: T,
     /// `μ`, the momentum factor.
@@ -93,11 +90,7 @@ pub struct Momentum<T: Float, P> {
 impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
     /// A fresh optimizer (zero velocity), built by value: for small networks and `static`s.
     pub fn new(config: MomentumConfig<T>) -> Self {
-        Self {
-            config,
-            velocity: P::zeroed(),
-            started: false,
-        }
+        Self { config, velocity: P::zeroed(), started: false }
     }
 
     /// A fresh optimizer on the heap, never passing the velocity through the stack.
@@ -116,13 +109,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
     fn step(&mut self, params: &mut P, grads: &P) {
-        let MomentumConfig {
-            lr,
-            momentum,
-            dampening,
-            nesterov,
-            weight_decay,
-        } = self.config;
+        let MomentumConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let first = !self.started;
         self.started = true;
         let velocity = &mut self.velocity;
@@ -132,11 +119,7 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
             let v = velocity.tensor_mut(i);
             for ((w, v), &g) in w.iter_mut().zip(v).zip(grads.tensor(i)) {
                 let g = g + lambda * *w;
-                *v = if first {
-                    g
-                } else {
-                    momentum * *v + (T::one() - dampening) * g
-                };
+                *v = if first { g } else { momentum * *v + (T::one() - dampening) * g };
                 let d = if nesterov { g + momentum * *v } else { *v };
                 *w -= lr * d;
             }

@@ -1,0 +1,126 @@
+//! The hot paths allocate nothing: with a counting global allocator, `forward`, the
+//! training forward pass with `backward`, the optimizer step and the one-call training
+//! step allocate zero bytes once the network, workspaces and optimizer exist (W2: MLP
+//! 784 -> 128 ReLU -> 10, softmax cross-entropy, batch 32, Adam).
+
+use sinew::prelude::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(layout.size(), Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(layout.size(), Ordering::SeqCst);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(new_size, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations and bytes allocated while running `f`.
+fn count(f: impl FnOnce()) -> (usize, usize) {
+    let (a0, b0) = (ALLOCATIONS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
+    f();
+    (ALLOCATIONS.load(Ordering::SeqCst) - a0, BYTES.load(Ordering::SeqCst) - b0)
+}
+
+network! {
+    /// W2.
+    pub struct W2 {
+        input: 784,
+        hidden: Dense(128) -> Relu,
+        out: Dense(10),
+    }
+}
+
+network! {
+    /// Every layer kind and activation, with dropout.
+    pub struct Everything {
+        input: 64,
+        a: Dense(48) -> LeakyRelu,
+        drop: Dropout(keep = 0.9),
+        b: Dense(32) -> Tanh,
+        c: Dense(16) -> Sigmoid,
+        out: Dense(10) -> Softmax,
+    }
+}
+
+// One test function: the counters are global, and tests run on parallel threads.
+#[test]
+fn hot_paths_allocate_nothing() {
+    let mut rng = sinew::rng(1);
+    let mut net = W2::<f32>::boxed_init(&mut rng);
+    let mut ws = W2Workspace::<32>::boxed();
+    let mut tw = W2TrainWorkspace::<32>::boxed();
+    let mut adam = Adam::<f32, W2>::boxed(AdamConfig::default());
+    let mut x = SMatrix::<f32, 784, 32>::zeros();
+    sinew::init::Init::Xavier.fill(x.as_mut_slice(), 1, 1, &mut rng);
+    let y: [usize; 32] = std::array::from_fn(|i| i % 10);
+    // Warm-up: anything lazily set up on first use (e.g. per-thread GEMM buffers) happens here.
+    net.train_step(&x, &y, &SoftmaxCrossEntropy, &mut *adam, &mut tw, &mut rng).unwrap();
+    net.forward(&x, &mut ws);
+
+    let forward = count(|| {
+        std::hint::black_box(net.forward(&x, &mut ws));
+    });
+    assert_eq!(forward, (0, 0), "forward allocated");
+
+    let backward = count(|| {
+        net.forward_train(&x, &mut tw, &mut rng);
+        SoftmaxCrossEntropy.gradient(&tw.out.value, &y, &mut tw.out.grad);
+        net.backward(&x, &mut tw, None);
+    });
+    assert_eq!(backward, (0, 0), "training forward + backward allocated");
+
+    let step = count(|| adam.step(&mut net, &tw.grads));
+    assert_eq!(step, (0, 0), "optimizer step allocated");
+
+    let train = count(|| {
+        for _ in 0..3 {
+            net.train_step(&x, &y, &SoftmaxCrossEntropy, &mut *adam, &mut tw, &mut rng).unwrap();
+        }
+    });
+    assert_eq!(train, (0, 0), "train_step allocated");
+
+    // Every other layer kind, activation and optimizer.
+    let mut net = Everything::<f32>::boxed_init(&mut rng);
+    let mut tw = EverythingTrainWorkspace::<8>::boxed();
+    let mut momentum = Momentum::<f32, Everything>::boxed(MomentumConfig::default());
+    let mut rms = RmsProp::<f32, Everything>::boxed(RmsPropConfig::default());
+    let mut sgd = Sgd::new(0.01);
+    let x = SMatrix::<f32, 64, 8>::repeat(0.1);
+    let y = SMatrix::<f32, 10, 8>::repeat(0.1);
+    net.train_step(&x, &y, &L2, &mut *momentum, &mut tw, &mut rng).unwrap();
+    let others = count(|| {
+        net.train_step(&x, &y, &L2, &mut *momentum, &mut tw, &mut rng).unwrap();
+        net.train_step(&x, &y, &L1, &mut *rms, &mut tw, &mut rng).unwrap();
+        net.train_step(&x, &y, &L2, &mut sgd, &mut tw, &mut rng).unwrap();
+    });
+    assert_eq!(others, (0, 0), "other layers or optimizers allocated");
+
+    // The counter itself works.
+    let boxed = count(|| {
+        std::hint::black_box(Box::new(1u64));
+    });
+    assert_eq!(boxed, (1, 8));
+}

@@ -1,0 +1,9 @@
+use sinew::network;
+
+network! {
+    pub struct Nothing {
+        input: 784,
+    }
+}
+
+fn main() {}

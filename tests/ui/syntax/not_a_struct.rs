@@ -1,0 +1,9 @@
+use sinew::network;
+
+network! {
+    pub enum Mlp {
+        input: 784,
+    }
+}
+
+fn main() {}
