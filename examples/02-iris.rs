@@ -27,8 +27,11 @@ network! {
 const BATCH: usize = 8;
 const EPOCHS: usize = 50;
 
+/// One flower: four measurements and its species.
+type Flower = ([f32; 4], usize);
+
 /// Reads `data/iris.csv`: four features, then the label.
-fn load() -> Result<Vec<([f32; 4], usize)>, Box<dyn Error>> {
+fn load() -> Result<Vec<Flower>, Box<dyn Error>> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
     let mut rows = Vec::new();
     for record in csv::Reader::from_path(path)?.records() {
