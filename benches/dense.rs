@@ -69,15 +69,18 @@ impl HandW1 {
     }
 }
 
+/// W2's four tensors (weights and biases of both layers), for gradients and Adam moments.
+type W2Tensors = (SMatrix<f32, 128, 784>, SVector<f32, 128>, SMatrix<f32, 10, 128>, SVector<f32, 10>);
+
 /// W2 by hand: nalgebra products into preallocated buffers, Adam written out.
 struct HandW2 {
     w1: Box<SMatrix<f32, 128, 784>>,
     b1: SVector<f32, 128>,
     w2: SMatrix<f32, 10, 128>,
     b2: SVector<f32, 10>,
-    grads: Box<(SMatrix<f32, 128, 784>, SVector<f32, 128>, SMatrix<f32, 10, 128>, SVector<f32, 10>)>,
-    m: Box<(SMatrix<f32, 128, 784>, SVector<f32, 128>, SMatrix<f32, 10, 128>, SVector<f32, 10>)>,
-    v: Box<(SMatrix<f32, 128, 784>, SVector<f32, 128>, SMatrix<f32, 10, 128>, SVector<f32, 10>)>,
+    grads: Box<W2Tensors>,
+    m: Box<W2Tensors>,
+    v: Box<W2Tensors>,
     t: i32,
     h: Box<SMatrix<f32, 128, 32>>,
     z2: Box<SMatrix<f32, 10, 32>>,
