@@ -9,6 +9,14 @@
 //!
 //! `f64` never uses them: it is the type of reference computations and gradient checks.
 
+/// Beyond this, `tanh` is 1 to within 2.7e-7.
+pub(crate) const TANH_CLAMP: f32 = 7.905_311;
+/// Numerator of [`tanh`]: `1 + P1 t + ... + P6 t^6` with `t = x²`.
+pub(crate) const TANH_P: [f32; 6] =
+    [0.131_279_23, 0.003_153_411_2, 1.168_692_2e-5, -2.251_381_7e-8, 6.476_32e-11, -1.190_437_2e-13];
+/// Denominator of [`tanh`]: `1 + Q1 t + Q2 t² + Q3 t³`.
+pub(crate) const TANH_Q: [f32; 3] = [0.464_612_54, 0.024_690_954, 2.618_980_7e-4];
+
 /// `tanh(x)` for `f32`, relative error below 4e-7 for every finite input.
 ///
 /// `tanh(x) = x · P(x²) / Q(x²)` on `|x| ≤ 7.905`, with `P` of degree 6 and `Q` of degree 3
@@ -21,20 +29,12 @@
 /// ```
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
-    const CLAMP: f32 = 7.905_311;
-    const P1: f32 = 0.131_279_23;
-    const P2: f32 = 0.003_153_411_2;
-    const P3: f32 = 1.168_692_2e-5;
-    const P4: f32 = -2.251_381_7e-8;
-    const P5: f32 = 6.476_32e-11;
-    const P6: f32 = -1.190_437_2e-13;
-    const Q1: f32 = 0.464_612_54;
-    const Q2: f32 = 0.024_690_954;
-    const Q3: f32 = 2.618_980_7e-4;
-    let x = x.clamp(-CLAMP, CLAMP);
+    let [p1, p2, p3, p4, p5, p6] = TANH_P;
+    let [q1, q2, q3] = TANH_Q;
+    let x = x.clamp(-TANH_CLAMP, TANH_CLAMP);
     let t = x * x;
-    let p = (((((P6 * t + P5) * t + P4) * t + P3) * t + P2) * t + P1) * t + 1.0;
-    let q = ((Q3 * t + Q2) * t + Q1) * t + 1.0;
+    let p = (((((p6 * t + p5) * t + p4) * t + p3) * t + p2) * t + p1) * t + 1.0;
+    let q = ((q3 * t + q2) * t + q1) * t + 1.0;
     x * p / q
 }
 

@@ -2,6 +2,7 @@
 
 use crate::fastmath;
 use crate::linalg::{self, Gemm};
+use crate::optim::AdamUpdate;
 use bytemuck::Pod;
 use nalgebra::RealField;
 
@@ -60,6 +61,13 @@ pub trait Float:
     fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
         linalg::gemm_portable(g, a, b, c);
     }
+
+    /// One Adam update of one tensor (see [`AdamUpdate`]). Types may override it with a
+    /// faster kernel; the default is [`AdamUpdate::apply`].
+    #[inline]
+    fn adam_update(update: &AdamUpdate<Self>, w: &mut [Self], v: &mut [Self], s: &mut [Self], g: &[Self]) {
+        update.apply(w, v, s, g);
+    }
 }
 
 impl Float for f32 {
@@ -80,6 +88,9 @@ impl Float for f32 {
     }
     #[inline]
     fn tanh_slice(values: &mut [Self]) {
+        #[cfg(feature = "std")]
+        crate::kernels::tanh_f32(values);
+        #[cfg(not(feature = "std"))]
         for v in values {
             *v = fastmath::tanh(*v);
         }
@@ -94,6 +105,11 @@ impl Float for f32 {
     #[inline]
     fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
         crate::kernels::gemm_f32(g, a, b, c);
+    }
+    #[cfg(feature = "std")]
+    #[inline]
+    fn adam_update(update: &AdamUpdate<Self>, w: &mut [Self], v: &mut [Self], s: &mut [Self], g: &[Self]) {
+        crate::kernels::adam_f32(update, w, v, s, g);
     }
 }
 

@@ -102,6 +102,52 @@ impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
     }
 }
 
+/// The scalars of one Adam update of one tensor, with the bias corrections folded in:
+///
+/// ```text
+/// g' = g + l2 w
+/// v = beta1 v + (1 − beta1) g'          s = beta2 s + (1 − beta2) g'²
+/// w = shrink w − step_size v / (√s · inv_sqrt_c2 + eps)
+/// ```
+///
+/// `step_size = lr / (1 − β₁ᵗ)`, `inv_sqrt_c2 = 1 / √(1 − β₂ᵗ)`; `l2` is the coupled weight
+/// decay and `shrink = 1 − lr λ` the decoupled one (AdamW).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamUpdate<T> {
+    /// `β₁`.
+    pub beta1: T,
+    /// `β₂`.
+    pub beta2: T,
+    /// `lr / (1 − β₁ᵗ)`.
+    pub step_size: T,
+    /// `1 / √(1 − β₂ᵗ)`.
+    pub inv_sqrt_c2: T,
+    /// `ε`.
+    pub eps: T,
+    /// Coupled weight decay `λ` (0 if none or decoupled).
+    pub l2: T,
+    /// Decoupled weight decay factor `1 − lr λ` (1 if none or coupled).
+    pub shrink: T,
+}
+
+impl<T: Float> AdamUpdate<T> {
+    /// Applies the update to one tensor: weights `w`, moments `v` and `s`, gradient `g`.
+    /// This is the portable loop; `Float::adam_update` may use a faster one.
+    ///
+    /// # Panics
+    /// If the slices have different lengths.
+    pub fn apply(&self, w: &mut [T], v: &mut [T], s: &mut [T], g: &[T]) {
+        assert!(v.len() == w.len() && s.len() == w.len() && g.len() == w.len(), "tensors of different sizes");
+        let AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink } = *self;
+        for (((w, v), s), &g) in w.iter_mut().zip(v).zip(s).zip(g) {
+            let g = g + l2 * *w;
+            *v = beta1 * *v + (T::one() - beta1) * g;
+            *s = beta2 * *s + (T::one() - beta2) * g * g;
+            *w = *w * shrink - step_size * *v / (s.sqrt() * inv_sqrt_c2 + eps);
+        }
+    }
+}
+
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
     fn step(&mut self, params: &mut P, grads: &P) {
         let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled } = self.config;
@@ -116,14 +162,14 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
             let lambda = weight_decay.lambda_for(info);
             let (l2, shrink) =
                 if decoupled { (T::zero(), T::one() - lr * lambda) } else { (lambda, T::one()) };
-            let w = params.tensor_mut(i);
-            let (v, s) = (m1.tensor_mut(i), m2.tensor_mut(i));
-            for (((w, v), s), &g) in w.iter_mut().zip(v).zip(s).zip(grads.tensor(i)) {
-                let g = g + l2 * *w;
-                *v = beta1 * *v + (T::one() - beta1) * g;
-                *s = beta2 * *s + (T::one() - beta2) * g * g;
-                *w = *w * shrink - step_size * *v / (s.sqrt() * inv_sqrt_c2 + eps);
-            }
+            let update = AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink };
+            T::adam_update(
+                &update,
+                params.tensor_mut(i),
+                m1.tensor_mut(i),
+                m2.tensor_mut(i),
+                grads.tensor(i),
+            );
         });
     }
     fn learning_rate(&self) -> T {

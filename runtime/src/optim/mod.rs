@@ -24,7 +24,7 @@ mod rmsprop;
 mod schedule;
 mod sgd;
 
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, AdamUpdate};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::Schedule;
 pub use sgd::{Momentum, MomentumConfig, Sgd};
