@@ -80,6 +80,33 @@
 //! unit with probability `p` in `(0, 1]` during training (inverted dropout; PyTorch's `p` is
 //! `1 - keep`) and is the identity at inference.
 //!
+//! # Gradient checking
+//!
+//! [`gradcheck::check_gradients`] compares the generated `backward` with central
+//! differences, for every parameter tensor and for the input:
+//!
+//! ```
+//! use sinew::prelude::*;
+//! use sinew::gradcheck::check_gradients;
+//!
+//! network! {
+//!     struct Small {
+//!         input: 3,
+//!         a: Dense(4) -> Tanh,
+//!         drop: Dropout(keep = 0.5),
+//!         out: Dense(2),
+//!     }
+//! }
+//!
+//! let mut net = Small::<f64>::init(&mut sinew::rng(1));
+//! let x = SMatrix::<f64, 3, 5>::from_fn(|i, j| (i + 2 * j) as f64 / 10.0 - 0.4);
+//! let y = SMatrix::<f64, 2, 5>::zeros();
+//! let mut tw = SmallTrainWorkspace::<5, f64>::zeroed();
+//! let report = check_gradients(&mut net, &x, &y, &L2, 7, 1e-6, &mut tw);
+//! assert!(report.max_relative_error() < 1e-6, "{:?}", report.worst);
+//! assert_eq!(report.tensors, 5); // four parameter tensors and the input
+//! ```
+//!
 //! A mismatched size does not compile:
 //!
 //! ```compile_fail
@@ -150,3 +177,8 @@ macro_rules! __with_std {
 macro_rules! __with_std {
     ($($items:tt)*) => {};
 }
+
+/// The README's example compiles and runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

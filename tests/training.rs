@@ -318,3 +318,51 @@ fn dropout_is_off_at_inference() {
     let out = net.out.weight * h + net.out.bias * SMatrix::<f64, 1, 4>::repeat(1.0);
     assert!((a - out).abs().max() < 1e-14);
 }
+
+network! {
+    /// The iris classifier of `examples/02-iris.rs`.
+    pub struct Iris {
+        input: 4,
+        hidden: Dense(16) -> Relu,
+        out: Dense(3),
+    }
+}
+
+/// On the real iris data (`data/iris.csv`), full-batch training lowers the loss epoch
+/// after epoch and fits the training set.
+#[test]
+fn iris_loss_decreases() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+    let mut x = SMatrix::<f32, 4, 150>::zeros();
+    let mut y = [0usize; 150];
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    for (j, record) in reader.records().enumerate() {
+        let record = record.unwrap();
+        for i in 0..4 {
+            x[(i, j)] = record[i].parse().unwrap();
+        }
+        y[j] = record[4].parse().unwrap();
+    }
+    // Standardise each feature.
+    for mut row in x.row_iter_mut() {
+        let mean = row.mean();
+        let std = (row.map(|v| (v - mean) * (v - mean)).mean()).sqrt();
+        row.apply(|v| *v = (*v - mean) / std);
+    }
+    let mut rng = sinew::rng(11);
+    let mut net = Iris::<f32>::boxed_init(&mut rng);
+    let mut adam = Adam::new(AdamConfig::with_lr(0.01));
+    let mut tw = IrisTrainWorkspace::<150>::boxed();
+    let mut losses = Vec::new();
+    for _ in 0..300 {
+        losses.push(net.train_step(&x, &y, &SoftmaxCrossEntropy, &mut adam, &mut tw, &mut rng).unwrap());
+    }
+    for w in losses.chunks(30).collect::<Vec<_>>().windows(2) {
+        assert!(w[1].iter().sum::<f32>() < w[0].iter().sum::<f32>(), "loss did not decrease: {losses:?}");
+    }
+    assert!(losses[0] > 0.8 && *losses.last().unwrap() < 0.1, "{} -> {}", losses[0], losses.last().unwrap());
+    let mut ws = IrisWorkspace::<150>::boxed();
+    let predicted = argmax(net.forward(&x, &mut ws));
+    let correct = predicted.iter().zip(&y).filter(|(p, t)| p == t).count();
+    assert!(correct >= 145, "training accuracy {correct}/150");
+}

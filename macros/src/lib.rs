@@ -1,10 +1,10 @@
 //! The `network!` macro of sinew. See the `sinew` crate for its documentation.
 //!
-//! Stages, one per module: [`parse`] (tokens → [`ast`]), [`check`] (rules that need the
-//! whole declaration), [`shape`] (layer kinds, options and sizes, inferred layer by layer),
-//! [`expand`] (code generation). Errors are accumulated in [`report::Errors`] and all
-//! reported together; if there are any, [`fallback`] emits them with a stub of the
-//! network so that user code does not cascade into more errors.
+//! Stages, one per module: `parse` (tokens → `ast`), `check` (rules that need the whole
+//! declaration), `shape` (layer kinds, options and sizes, inferred layer by layer),
+//! `expand` (code generation). Errors are accumulated in `report::Errors` and all
+//! reported together; if there are any, `fallback` emits them with a stub of the network
+//! so that user code does not cascade into more errors.
 
 mod ast;
 mod check;

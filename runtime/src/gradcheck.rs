@@ -43,32 +43,21 @@ pub struct TensorCheck {
     pub norm: f64,
 }
 
-/// The result of [`check_gradients`]: one entry per trainable tensor, then the input.
+/// The result of [`check_gradients`].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GradientReport<const N: usize> {
-    /// Per-tensor results; only the first [`len`](Self::len) entries are used.
-    pub tensors: [Option<TensorCheck>; N],
+pub struct GradientReport {
+    /// The tensor (or the input, `"x"`) whose gradients agree least.
+    pub worst: TensorCheck,
+    /// Tensors checked, the input included.
+    pub tensors: usize,
+    /// Values checked (each costs two forward passes).
+    pub values: usize,
 }
 
-impl<const N: usize> GradientReport<N> {
-    /// The number of tensors checked.
-    pub fn len(&self) -> usize {
-        self.tensors.iter().flatten().count()
-    }
-
-    /// Whether nothing was checked.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The entry with the largest relative error.
-    pub fn worst(&self) -> Option<TensorCheck> {
-        self.tensors.iter().flatten().copied().max_by(|a, b| a.relative_error.total_cmp(&b.relative_error))
-    }
-
-    /// The largest relative error over all tensors (0 if nothing was checked).
+impl GradientReport {
+    /// The largest relative error over all tensors and the input.
     pub fn max_relative_error(&self) -> f64 {
-        self.worst().map_or(0.0, |w| w.relative_error)
+        self.worst.relative_error
     }
 }
 
@@ -124,18 +113,16 @@ fn libm_sqrt(v: f64) -> f64 {
 }
 
 /// Compares `backward` with central differences of step `h` for every trainable tensor
-/// of `net` and for the input `x`. `net` is restored exactly afterwards.
+/// of `net` and for the input `x`; see the [module docs](self). `net` is restored exactly.
 ///
-/// `N` bounds the number of entries in the report (tensors + 1); extra tensors are
-/// checked and folded into the last entry's maximum. Each value costs two forward passes:
-/// use small networks.
+/// Each value costs two forward passes: use small networks and batches.
 ///
-/// ```ignore
-/// let report = check_gradients::<_, _, _, _, 4, 3, 5, 8>(&mut net, &x, &y, &L2, 7, 1e-6, &mut tw);
-/// assert!(report.max_relative_error() < 1e-6, "{:?}", report.worst());
+/// ```text
+/// let report = check_gradients(&mut net, &x, &y, &L2, 7, 1e-6, &mut tw);
+/// assert!(report.max_relative_error() < 1e-6, "{:?}", report.worst);
 /// ```
 #[allow(clippy::too_many_arguments)]
-pub fn check_gradients<T, M, L, Y, const IN: usize, const OUT: usize, const B: usize, const N: usize>(
+pub fn check_gradients<T, M, L, Y, const IN: usize, const OUT: usize, const B: usize>(
     net: &mut M,
     x: &SMatrix<T, IN, B>,
     y: &Y,
@@ -143,7 +130,29 @@ pub fn check_gradients<T, M, L, Y, const IN: usize, const OUT: usize, const B: u
     seed: u64,
     h: f64,
     tw: &mut M::TrainWorkspace<B>,
-) -> GradientReport<N>
+) -> GradientReport
+where
+    T: Float,
+    M: Model<T, IN, OUT>,
+    L: Loss<T, OUT, B, Y>,
+    Y: ?Sized,
+{
+    check_gradients_with(net, x, y, loss, seed, h, tw, |_| {})
+}
+
+/// [`check_gradients`], calling `each` with the result of every tensor (and of the input,
+/// last) as it is checked.
+#[allow(clippy::too_many_arguments)]
+pub fn check_gradients_with<T, M, L, Y, const IN: usize, const OUT: usize, const B: usize>(
+    net: &mut M,
+    x: &SMatrix<T, IN, B>,
+    y: &Y,
+    loss: &L,
+    seed: u64,
+    h: f64,
+    tw: &mut M::TrainWorkspace<B>,
+    mut each: impl FnMut(&TensorCheck),
+) -> GradientReport
 where
     T: Float,
     M: Model<T, IN, OUT>,
@@ -157,15 +166,15 @@ where
     loss.gradient(out, y, grad);
     net.backward(x, tw, Some(&mut input_grad));
 
-    let mut report = GradientReport { tensors: [None; N] };
-    let mut slot = 0;
-    let mut record = |check: TensorCheck, report: &mut GradientReport<N>| {
-        let at = slot.min(N - 1);
-        report.tensors[at] = Some(match report.tensors[at] {
-            Some(prev) if prev.relative_error > check.relative_error => prev,
-            _ => check,
-        });
-        slot += 1;
+    let mut report: Option<GradientReport> = None;
+    let mut record = |check: TensorCheck, values: usize| {
+        each(&check);
+        let r = report.get_or_insert(GradientReport { worst: check, tensors: 0, values: 0 });
+        if check.relative_error > r.worst.relative_error {
+            r.worst = check;
+        }
+        r.tensors += 1;
+        r.values += values;
     };
 
     for (i, info) in M::TENSORS.iter().enumerate() {
@@ -183,7 +192,7 @@ where
             net.tensor_mut(i)[e] = original;
             sums.add(analytic, (plus - minus) / (2.0 * h));
         }
-        record(sums.finish(info.name), &mut report);
+        record(sums.finish(info.name), info.len());
     }
 
     let mut xp = *x;
@@ -197,6 +206,11 @@ where
         xp.as_mut_slice()[e] = original;
         sums.add(input_grad.as_slice()[e].as_f64(), (plus - minus) / (2.0 * h));
     }
-    record(sums.finish("x"), &mut report);
-    report
+    record(sums.finish("x"), IN * B);
+    // The input is always recorded, so the report exists.
+    report.unwrap_or(GradientReport {
+        worst: TensorCheck { name: "x", relative_error: 0.0, max_abs_difference: 0.0, norm: 0.0 },
+        tensors: 0,
+        values: 0,
+    })
 }
