@@ -104,46 +104,59 @@ pub struct SoftmaxCrossEntropy;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigmoidBinaryCrossEntropy;
 
-impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for L2 {
-    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
-        check_samples::<B>(samples);
-        let n = samples * N;
-        let mut sum = T::zero();
-        for (&o, &y) in output.as_slice()[..n].iter().zip(&target.as_slice()[..n]) {
-            sum += (o - y) * (o - y);
-        }
-        sum * T::cast(0.5) / T::cast(samples as f64)
-    }
+/// A loss that is a sum of one term per output value, `term(ŷ, y)`, with derivative
+/// `derivative(ŷ, y)` with respect to `ŷ`.
+trait Pointwise {
+    fn term<T: Float>(output: T, target: T) -> T;
+    fn derivative<T: Float>(output: T, target: T) -> T;
+}
 
-    fn gradient_partial(
-        &self,
-        output: &SMatrix<T, N, B>,
-        target: &SMatrix<T, N, B>,
-        samples: usize,
-        grad: &mut SMatrix<T, N, B>,
-    ) -> T {
-        check_samples::<B>(samples);
-        let n = samples * N;
-        let scale = T::one() / T::cast(samples as f64);
-        let mut sum = T::zero();
-        let g = grad.as_mut_slice();
-        for ((g, &o), &y) in g[..n].iter_mut().zip(&output.as_slice()[..n]).zip(&target.as_slice()[..n]) {
-            let d = o - y;
-            sum += d * d;
-            *g = d * scale;
-        }
-        g[n..].fill(T::zero());
-        sum * T::cast(0.5) * scale
+impl Pointwise for L2 {
+    #[inline]
+    fn term<T: Float>(o: T, y: T) -> T {
+        T::cast(0.5) * (o - y) * (o - y)
+    }
+    #[inline]
+    fn derivative<T: Float>(o: T, y: T) -> T {
+        o - y
     }
 }
 
-impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for L1 {
+impl Pointwise for L1 {
+    #[inline]
+    fn term<T: Float>(o: T, y: T) -> T {
+        (o - y).abs()
+    }
+    #[inline]
+    fn derivative<T: Float>(o: T, y: T) -> T {
+        if o > y {
+            T::one()
+        } else if o < y {
+            -T::one()
+        } else {
+            T::zero()
+        }
+    }
+}
+
+impl Pointwise for SigmoidBinaryCrossEntropy {
+    #[inline]
+    fn term<T: Float>(z: T, y: T) -> T {
+        softplus(z) - y * z
+    }
+    #[inline]
+    fn derivative<T: Float>(z: T, y: T) -> T {
+        sigmoid(z) - y
+    }
+}
+
+impl<P: Pointwise, T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for P {
     fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
         check_samples::<B>(samples);
         let n = samples * N;
         let mut sum = T::zero();
         for (&o, &y) in output.as_slice()[..n].iter().zip(&target.as_slice()[..n]) {
-            sum += (o - y).abs();
+            sum += P::term(o, y);
         }
         sum / T::cast(samples as f64)
     }
@@ -161,15 +174,8 @@ impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> f
         let mut sum = T::zero();
         let g = grad.as_mut_slice();
         for ((g, &o), &y) in g[..n].iter_mut().zip(&output.as_slice()[..n]).zip(&target.as_slice()[..n]) {
-            let d = o - y;
-            sum += d.abs();
-            *g = if d > T::zero() {
-                scale
-            } else if d < T::zero() {
-                -scale
-            } else {
-                T::zero()
-            };
+            sum += P::term(o, y);
+            *g = P::derivative(o, y) * scale;
         }
         g[n..].fill(T::zero());
         sum * scale
@@ -295,38 +301,6 @@ fn softplus<T: Float>(z: T) -> T {
 fn sigmoid<T: Float>(z: T) -> T {
     let e = (-z.abs()).exp_fast();
     if z >= T::zero() { T::one() / (T::one() + e) } else { e / (T::one() + e) }
-}
-
-impl<T: Float, const N: usize, const B: usize> Loss<T, N, B, SMatrix<T, N, B>> for SigmoidBinaryCrossEntropy {
-    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, N, B>, samples: usize) -> T {
-        check_samples::<B>(samples);
-        let n = samples * N;
-        let mut sum = T::zero();
-        for (&z, &y) in output.as_slice()[..n].iter().zip(&target.as_slice()[..n]) {
-            sum += softplus(z) - y * z;
-        }
-        sum / T::cast(samples as f64)
-    }
-
-    fn gradient_partial(
-        &self,
-        output: &SMatrix<T, N, B>,
-        target: &SMatrix<T, N, B>,
-        samples: usize,
-        grad: &mut SMatrix<T, N, B>,
-    ) -> T {
-        check_samples::<B>(samples);
-        let n = samples * N;
-        let scale = T::one() / T::cast(samples as f64);
-        let mut sum = T::zero();
-        let g = grad.as_mut_slice();
-        for ((g, &z), &y) in g[..n].iter_mut().zip(&output.as_slice()[..n]).zip(&target.as_slice()[..n]) {
-            sum += softplus(z) - y * z;
-            *g = (sigmoid(z) - y) * scale;
-        }
-        g[n..].fill(T::zero());
-        sum * scale
-    }
 }
 
 impl<H: head::Head> TrainsHead<H> for L2 {}
