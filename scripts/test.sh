@@ -32,5 +32,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step "examples"
 cargo run --release --example 01-xor
 cargo run --release --example 02-iris
+cargo run --release --example 03-digits
 
 printf '\nall checks passed\n'

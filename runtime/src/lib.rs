@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 #[cfg(feature = "std")]
+#[macro_use]
 extern crate std;
 
 pub mod activation;
@@ -43,13 +44,20 @@ mod float;
 pub mod gradcheck;
 pub mod init;
 #[cfg(feature = "std")]
+pub mod io;
+#[cfg(feature = "std")]
 mod kernels;
 pub mod layers;
 pub mod linalg;
 pub mod loss;
+pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod params;
+#[cfg(feature = "std")]
+pub mod plot;
+#[cfg(feature = "std")]
+pub mod train;
 
 pub use float::Float;
 pub use model::{Model, NonFiniteLoss, TrainsHead, head};

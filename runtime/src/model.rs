@@ -22,29 +22,33 @@ pub mod head {
     pub trait Head: sealed::Sealed {
         /// The activation's name.
         const NAME: &'static str;
+        /// For a single-output network, the output above which it predicts class 1: 0 for
+        /// a logit, 0.5 for a probability.
+        const THRESHOLD: f64;
     }
 
     macro_rules! heads {
-        ($($(#[$doc:meta])* $name:ident,)*) => {$(
+        ($($(#[$doc:meta])* $name:ident => $threshold:expr,)*) => {$(
             $(#[$doc])*
             #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
             pub struct $name;
             impl sealed::Sealed for $name {}
             impl Head for $name {
                 const NAME: &'static str = stringify!($name);
+                const THRESHOLD: f64 = $threshold;
             }
         )*};
     }
 
     heads! {
         /// No activation on the last layer: the network outputs logits.
-        Logits,
+        Logits => 0.0,
         /// The last layer ends in `Softmax`: the network outputs probabilities.
-        Softmax,
+        Softmax => 0.5,
         /// The last layer ends in `Sigmoid`: the network outputs probabilities.
-        Sigmoid,
+        Sigmoid => 0.5,
         /// The last layer ends in another activation (`Relu`, `Tanh`, ...).
-        Activated,
+        Activated => 0.0,
     }
 }
 

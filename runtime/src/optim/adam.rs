@@ -1,4 +1,4 @@
-use super::{Optimizer, WeightDecay, trainable};
+use super::{Optimizer, OptimizerState, WeightDecay, trainable};
 use crate::Float;
 use crate::params::Parameters;
 use bytemuck::Zeroable;
@@ -69,7 +69,7 @@ pub struct Adam<T: Float, P> {
     pub config: AdamConfig<T>,
     moment1: P,
     moment2: P,
-    steps: u32,
+    steps: u64,
 }
 
 impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
@@ -84,11 +84,6 @@ impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
         let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
         this.config = config;
         this
-    }
-
-    /// Steps taken so far (`t`).
-    pub fn steps(&self) -> u32 {
-        self.steps
     }
 
     /// The first moment `v`.
@@ -177,5 +172,29 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.config.lr = lr;
+    }
+}
+
+impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Adam<T, P> {
+    const SLOTS: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
+    fn slot(&self, index: usize) -> &P {
+        match index {
+            0 => &self.moment1,
+            1 => &self.moment2,
+            _ => panic!("`Adam` has 2 state slots, not {}", index + 1),
+        }
+    }
+    fn slot_mut(&mut self, index: usize) -> &mut P {
+        match index {
+            0 => &mut self.moment1,
+            1 => &mut self.moment2,
+            _ => panic!("`Adam` has 2 state slots, not {}", index + 1),
+        }
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
     }
 }

@@ -42,6 +42,28 @@ pub trait Optimizer<T: Float, P: Parameters<T>> {
     fn set_learning_rate(&mut self, lr: T);
 }
 
+/// An optimizer's state as values of the parameter type, for checkpoints. Slot names
+/// follow PyTorch's `optimizer.state_dict()` (`exp_avg`, `exp_avg_sq`, `momentum_buffer`,
+/// `square_avg`).
+pub trait OptimizerState<T: Float, P: Parameters<T>> {
+    /// The names of the per-parameter state values.
+    const SLOTS: &'static [&'static str];
+    /// The `index`-th state value.
+    ///
+    /// # Panics
+    /// If `index >= Self::SLOTS.len()`.
+    fn slot(&self, index: usize) -> &P;
+    /// The `index`-th state value, mutably.
+    ///
+    /// # Panics
+    /// If `index >= Self::SLOTS.len()`.
+    fn slot_mut(&mut self, index: usize) -> &mut P;
+    /// Steps taken.
+    fn steps(&self) -> u64;
+    /// Sets the number of steps taken (when restoring a checkpoint).
+    fn set_steps(&mut self, steps: u64);
+}
+
 /// Weight decay settings shared by all optimizers.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[zeroable(bound = "T: Float")]

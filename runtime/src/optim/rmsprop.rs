@@ -1,4 +1,4 @@
-use super::{Optimizer, WeightDecay, trainable};
+use super::{Optimizer, OptimizerState, WeightDecay, trainable};
 use crate::Float;
 use crate::params::Parameters;
 use bytemuck::Zeroable;
@@ -36,12 +36,13 @@ pub struct RmsProp<T: Float, P> {
     /// Settings.
     pub config: RmsPropConfig<T>,
     square_avg: P,
+    steps: u64,
 }
 
 impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
     /// A fresh optimizer, built by value.
     pub fn new(config: RmsPropConfig<T>) -> Self {
-        Self { config, square_avg: P::zeroed() }
+        Self { config, square_avg: P::zeroed(), steps: 0 }
     }
 
     /// A fresh optimizer on the heap, never passing its state through the stack.
@@ -61,6 +62,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
     fn step(&mut self, params: &mut P, grads: &P) {
         let RmsPropConfig { lr, alpha, eps, weight_decay } = self.config;
+        self.steps += 1;
         let state = &mut self.square_avg;
         trainable::<T, P>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
@@ -78,5 +80,23 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.config.lr = lr;
+    }
+}
+
+impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for RmsProp<T, P> {
+    const SLOTS: &'static [&'static str] = &["square_avg"];
+    fn slot(&self, index: usize) -> &P {
+        assert_eq!(index, 0, "`RmsProp` has one state slot");
+        &self.square_avg
+    }
+    fn slot_mut(&mut self, index: usize) -> &mut P {
+        assert_eq!(index, 0, "`RmsProp` has one state slot");
+        &mut self.square_avg
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
     }
 }

@@ -1,4 +1,4 @@
-use super::{Optimizer, WeightDecay, trainable};
+use super::{Optimizer, OptimizerState, WeightDecay, trainable};
 use crate::Float;
 use crate::params::Parameters;
 use bytemuck::Zeroable;
@@ -19,17 +19,36 @@ pub struct Sgd<T: Float> {
     pub lr: T,
     /// Weight decay.
     pub weight_decay: WeightDecay<T>,
+    steps: u64,
 }
 
 impl<T: Float> Sgd<T> {
     /// SGD with learning rate `lr` and no weight decay.
     pub fn new(lr: T) -> Self {
-        Self { lr, weight_decay: WeightDecay::default() }
+        Self { lr, weight_decay: WeightDecay::default(), steps: 0 }
+    }
+}
+
+/// Plain SGD has no per-parameter state.
+impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Sgd<T> {
+    const SLOTS: &'static [&'static str] = &[];
+    fn slot(&self, index: usize) -> &P {
+        panic!("`Sgd` has no state slot {index}")
+    }
+    fn slot_mut(&mut self, index: usize) -> &mut P {
+        panic!("`Sgd` has no state slot {index}")
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
     }
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Sgd<T> {
     fn step(&mut self, params: &mut P, grads: &P) {
+        self.steps += 1;
         let lr = self.lr;
         trainable::<T, P>(|i, info| {
             let lambda = self.weight_decay.lambda_for(info);
@@ -84,13 +103,13 @@ pub struct Momentum<T: Float, P> {
     /// Settings.
     pub config: MomentumConfig<T>,
     velocity: P,
-    started: bool,
+    steps: u64,
 }
 
 impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
     /// A fresh optimizer (zero velocity), built by value: for small networks and `static`s.
     pub fn new(config: MomentumConfig<T>) -> Self {
-        Self { config, velocity: P::zeroed(), started: false }
+        Self { config, velocity: P::zeroed(), steps: 0 }
     }
 
     /// A fresh optimizer on the heap, never passing the velocity through the stack.
@@ -110,8 +129,8 @@ impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
     fn step(&mut self, params: &mut P, grads: &P) {
         let MomentumConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
-        let first = !self.started;
-        self.started = true;
+        let first = self.steps == 0;
+        self.steps += 1;
         let velocity = &mut self.velocity;
         trainable::<T, P>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
@@ -130,5 +149,23 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.config.lr = lr;
+    }
+}
+
+impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Momentum<T, P> {
+    const SLOTS: &'static [&'static str] = &["momentum_buffer"];
+    fn slot(&self, index: usize) -> &P {
+        assert_eq!(index, 0, "`Momentum` has one state slot");
+        &self.velocity
+    }
+    fn slot_mut(&mut self, index: usize) -> &mut P {
+        assert_eq!(index, 0, "`Momentum` has one state slot");
+        &mut self.velocity
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
     }
 }

@@ -1,6 +1,45 @@
-//! Data helpers that work on slices and need no allocation.
+//! Data: datasets in memory, CSV and IDX loaders, normalisation, seeded shuffles and
+//! splits, cross-validation folds, and batches with correct padding.
+//!
+//! [`Normalizer`], [`one_hot`], [`shuffle`] and [`below`] work without `std` (on a device
+//! too); the rest needs the `std` feature.
 
+mod normalize;
+pub use normalize::Normalizer;
+
+#[cfg(feature = "std")]
+pub mod csv;
+#[cfg(feature = "std")]
+mod dataset;
+#[cfg(feature = "std")]
+mod error;
+#[cfg(feature = "std")]
+pub mod idx;
+
+#[cfg(feature = "std")]
+pub use dataset::{Batch, Dataset, Fold, Target};
+#[cfg(feature = "std")]
+pub use error::DataError;
+
+use crate::Float;
+use nalgebra::SVector;
 use rand_core::Rng;
+
+/// The one-hot vector of `class` among `K` classes.
+///
+/// # Panics
+/// If `class >= K`.
+///
+/// ```
+/// use sinew_runtime::{data::one_hot, SVector};
+/// assert_eq!(one_hot::<f32, 3>(1), SVector::<f32, 3>::new(0.0, 1.0, 0.0));
+/// ```
+pub fn one_hot<T: Float, const K: usize>(class: usize) -> SVector<T, K> {
+    assert!(class < K, "class {class} of {K}");
+    let mut v = SVector::zeros();
+    v[class] = T::one();
+    v
+}
 
 /// A uniform integer in `0..n`, without modulo bias (Lemire's method).
 ///

@@ -1,0 +1,131 @@
+//! Classifies 8x8 handwritten digits: 5-fold cross-validation of an MLP on the training
+//! pool, then a final fit with early stopping on a dev split, evaluated on a held-out test
+//! split. Prints per-fold and mean accuracy and macro F1, the test confusion matrix, and
+//! writes the weights (with the input normaliser) and a chart of the training history.
+//!
+//! ```sh
+//! cargo run --release --example 03-digits
+//! ```
+//!
+//! Outputs go to `out/digits.safetensors` and `out/digits-history.png`.
+
+use sinew::data::{Dataset, csv};
+use sinew::io::WeightWriter;
+use sinew::metrics::{ClassCounts, Metric};
+use sinew::prelude::*;
+use sinew::train::{EarlyStopping, Fit, cross_validate};
+use std::error::Error;
+
+network! {
+    /// 64 pixels in, 10 digit logits out.
+    pub struct Digits {
+        input: 64,
+        hidden: Dense(96) -> Relu,
+        drop: Dropout(keep = 0.8),
+        out: Dense(10),
+    }
+}
+
+const BATCH: usize = 32;
+
+/// Normalises `train` and `others` with statistics of `train` only.
+fn normalized(
+    train: &Dataset<f32, 64>,
+    others: &[&Dataset<f32, 64>],
+) -> (sinew::data::Normalizer<f32, 64>, Vec<Dataset<f32, 64>>) {
+    let norm = train.fit_normalizer();
+    let mut out = vec![train.clone()];
+    out.extend(others.iter().map(|d| (*d).clone()));
+    for d in &mut out {
+        d.normalize(&norm);
+    }
+    (norm, out)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let data = csv::classification::<f32, 64>(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
+    let mut rng = sinew::rng(7);
+    let parts = data.stratified_split(&[0.8, 0.2], &mut rng);
+    let (pool, test) = (&parts[0], &parts[1]);
+    println!(
+        "{} digits: {} for training and cross-validation, {} held out for the test",
+        data.len(),
+        pool.len(),
+        test.len()
+    );
+    println!("\n{}\n", Digits::<f32>::SUMMARY);
+
+    // 5-fold cross-validation, each fold a fresh network trained for a fixed 40 epochs.
+    let fit = Fit::<BATCH> { epochs: 40, learning_rate: 1e-3, progress: false, ..Fit::default() };
+    let mut f1s = Vec::new();
+    let cv = cross_validate(pool, 5, &mut rng, |i, fold| {
+        let (_, sets) = normalized(&fold.train, &[&fold.validation]);
+        let mut fold_rng = sinew::rng(100 + i as u64);
+        let mut net = Digits::<f32>::boxed_init(&mut fold_rng);
+        let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::default());
+        fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, &sets[0], None, &mut fold_rng)?;
+        let eval = fit.evaluate(&*net, &sets[1], &SoftmaxCrossEntropy);
+        let confusion = eval.confusion.as_ref().expect("class targets");
+        let (accuracy, f1) = (confusion.accuracy(), confusion.macro_f1());
+        println!("fold {}: accuracy {accuracy:.4}, macro F1 {f1:.4} ({} digits)", i + 1, eval.samples);
+        f1s.push(f1);
+        Ok::<f64, sinew::train::FitError>(accuracy)
+    })?;
+    let mean_f1 = f1s.iter().sum::<f64>() / f1s.len() as f64;
+    println!(
+        "cross-validation: accuracy {:.4} ± {:.4} (mean ± sample std over 5 folds), macro F1 {mean_f1:.4}",
+        cv.mean, cv.std
+    );
+
+    // Final model: early stopping on a stratified dev split of the pool.
+    let split = pool.stratified_split(&[0.9, 0.1], &mut rng);
+    let (norm, sets) = normalized(&split[0], &[&split[1], test]);
+    let (train, dev, test) = (&sets[0], &sets[1], &sets[2]);
+    let mut net = Digits::<f32>::boxed_init(&mut rng);
+    let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::default());
+    let fit = Fit::<BATCH> {
+        epochs: 200,
+        learning_rate: 1e-3,
+        metric: Metric::Accuracy,
+        early_stopping: Some(EarlyStopping { patience: 15, min_delta: 0.0 }),
+        ..Fit::default()
+    };
+    let history = fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut rng)?;
+    let seconds: f64 = history.epochs.iter().map(|r| r.seconds).sum();
+    println!(
+        "\nfinal fit: {} epochs ({:.2} s){}, best dev accuracy {:.4} at epoch {}",
+        history.epochs.len(),
+        seconds,
+        if history.stopped_early { ", stopped early" } else { "" },
+        history.best_score.unwrap_or(f64::NAN),
+        history.best_epoch.unwrap_or(0)
+    );
+    let eval = fit.evaluate(&*net, test, &SoftmaxCrossEntropy);
+    let confusion = eval.confusion.as_ref().expect("class targets");
+    println!(
+        "test: accuracy {:.4}, macro F1 {:.4} on {} digits",
+        confusion.accuracy(),
+        confusion.macro_f1(),
+        eval.samples
+    );
+    println!("confusion matrix (rows: actual digit, columns: predicted):\n{confusion}");
+
+    std::fs::create_dir_all("out")?;
+    WeightWriter::new()
+        .add("", &*net)
+        .add("normalizer.", &norm)
+        .metadata("example", "03-digits")
+        .save("out/digits.safetensors")?;
+    sinew::plot::history_chart(
+        &history,
+        "Digits MLP: 64 -> 96 ReLU -> 10",
+        "out/digits-history.png",
+        (1000, 720),
+    )?;
+    println!("wrote out/digits.safetensors and out/digits-history.png");
+
+    if cv.mean < 0.95 {
+        return Err(format!("mean cross-validation accuracy {:.4} is below 0.95", cv.mean).into());
+    }
+    Ok(())
+}

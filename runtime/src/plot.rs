@@ -1,0 +1,148 @@
+//! Charts of a training run, as PNG images.
+
+use crate::io::{WeightError, replace_atomic};
+use crate::train::History;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+use std::path::Path;
+use std::prelude::rust_2024::*;
+use std::sync::Once;
+
+/// Text is drawn with DejaVu Sans, bundled (see `assets/DejaVuSans-LICENSE.txt`), so that
+/// charts look the same on every machine and need no system fonts.
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+const DARK_GREEN: RGBColor = RGBColor(0, 130, 60);
+
+fn register() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled font is valid; a failure would only mean text is not drawn.
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Draws `history` as a PNG of `width × height` pixels: the training and dev losses per
+/// epoch on top, the dev metric below with the best epoch marked. Axes are labelled and
+/// each panel has a legend. The file is written atomically.
+///
+/// # Errors
+/// [`WeightError::Io`] if the image cannot be drawn or written.
+pub fn history_chart(
+    history: &History,
+    title: &str,
+    path: impl AsRef<Path>,
+    size: (u32, u32),
+) -> Result<(), WeightError> {
+    register();
+    replace_atomic(path.as_ref(), |tmp| {
+        draw(history, title, tmp, size).map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+fn draw(
+    history: &History,
+    title: &str,
+    path: &Path,
+    size: (u32, u32),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(title, ("sans-serif", 24))?;
+    let has_dev = history.epochs.iter().any(|r| r.dev_score.is_some());
+    let (top, bottom) =
+        if has_dev { root.split_vertically(size.1 * 55 / 100) } else { (root.clone(), root.clone()) };
+    let last = history.epochs.last().map_or(1, |r| r.epoch).max(2);
+    let first = history.epochs.first().map_or(1, |r| r.epoch);
+
+    // Losses.
+    let losses = history.epochs.iter().flat_map(|r| [Some(r.train_loss), r.dev_loss]).flatten();
+    let (lo, hi) = bounds(losses);
+    let mut chart = ChartBuilder::on(&top)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(first as f64..last as f64, lo..hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc("loss")
+        .axis_desc_style(("sans-serif", 16))
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    let train: Vec<(f64, f64)> = history.epochs.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
+    chart
+        .draw_series(LineSeries::new(train, BLUE.stroke_width(2)))?
+        .label("training loss")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    let dev: Vec<(f64, f64)> =
+        history.epochs.iter().filter_map(|r| Some((r.epoch as f64, r.dev_loss?))).collect();
+    if !dev.is_empty() {
+        chart
+            .draw_series(LineSeries::new(dev, RED.stroke_width(2)))?
+            .label("dev loss")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()?;
+
+    // The dev metric.
+    if has_dev {
+        let scores: Vec<(f64, f64)> =
+            history.epochs.iter().filter_map(|r| Some((r.epoch as f64, r.dev_score?))).collect();
+        let (lo, hi) = bounds(scores.iter().map(|p| p.1));
+        let name = history.metric.name();
+        let mut chart = ChartBuilder::on(&bottom)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(first as f64..last as f64, lo..hi)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc(format!("dev {name}"))
+            .axis_desc_style(("sans-serif", 16))
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(scores, DARK_GREEN.stroke_width(2)))?
+            .label(format!("dev {name}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], DARK_GREEN.stroke_width(2)));
+        if let (Some(epoch), Some(score)) = (history.best_epoch, history.best_score) {
+            chart
+                .draw_series(std::iter::once(Circle::new((epoch as f64, score), 6, BLACK.filled())))?
+                .label(format!("best: {score:.4} at epoch {epoch}"))
+                .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A y range covering `values` with a margin (a unit range when there is nothing).
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(1e-6);
+    (lo - pad, hi + pad)
+}
