@@ -8,7 +8,6 @@ mod common;
 use common::{Tensor, fixture, rel_inf};
 use sinew::prelude::*;
 use sinew::{Model, TrainsHead};
-use std::collections::HashMap;
 
 network! {
     /// `mlp_tanh_ce`.
@@ -38,14 +37,12 @@ network! {
     }
 }
 
-/// Loads the fixture's parameters (named `prefix + state_dict name`) into `net`.
-fn load_params<T: Float, P: Parameters<T>>(net: &mut P, tensors: &HashMap<String, Tensor>, prefix: &str) {
-    for (i, info) in P::TENSORS.iter().enumerate() {
-        let t = &tensors[&format!("{prefix}{}", info.name)];
-        assert_eq!(t.shape, info.shape, "{}", info.name);
-        let row_major: Vec<T> = t.data.iter().map(|&v| T::cast(v)).collect();
-        info.from_row_major(&row_major, net.tensor_mut(i));
-    }
+/// Loads the fixture's parameters through sinew's own safetensors loader: the names and
+/// layouts are PyTorch's, the file also holds inputs and gradients (left unused).
+fn load_params<T: Float, P: Parameters<T>>(net: &mut P, file: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
+    let unused = sinew::io::load_lenient(&path, net).unwrap();
+    assert!(unused.iter().all(|n| !P::TENSORS.iter().any(|t| t.name == n)));
 }
 
 /// `net`'s tensors in PyTorch's row-major layout.
@@ -75,7 +72,7 @@ fn check<N, T, L, Y, const IN: usize, const OUT: usize, const B: usize>(
 {
     let tensors = fixture(file);
     let mut net = N::zeroed();
-    load_params(&mut net, &tensors, "");
+    load_params(&mut net, file);
     // PyTorch's x is (batch, features) row-major: the same bytes as sinew's (features, batch).
     let x = SMatrix::<T, IN, B>::from_iterator(tensors["x"].data.iter().map(|&v| T::cast(v)));
     let y = target(&tensors["y"]);

@@ -1,7 +1,8 @@
 //! Charts of a training run, as PNG images.
 
 use crate::io::{WeightError, replace_atomic};
-use crate::train::History;
+use crate::metrics::Metric;
+use crate::train::{EpochRecord, History};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 use std::path::Path;
@@ -23,8 +24,9 @@ fn register() {
 }
 
 /// Draws `history` as a PNG of `width × height` pixels: the training and dev losses per
-/// epoch on top, the dev metric below with the best epoch marked. Axes are labelled and
-/// each panel has a legend. The file is written atomically.
+/// epoch on top; below, the dev metric (or, when the metric is the loss, the dev accuracy)
+/// with the best epoch marked. Axes are labelled and each panel has a legend. The file is
+/// written atomically.
 ///
 /// # Errors
 /// [`WeightError::Io`] if the image cannot be drawn or written.
@@ -92,12 +94,20 @@ fn draw(
         .label_font(("sans-serif", 14))
         .draw()?;
 
-    // The dev metric.
+    // The dev metric; the dev accuracy if the metric is the loss, which is drawn above.
     if has_dev {
+        let show_accuracy =
+            history.metric == Metric::Loss && history.epochs.iter().any(|r| r.dev_accuracy.is_some());
+        let value = |r: &EpochRecord| if show_accuracy { r.dev_accuracy } else { r.dev_score };
         let scores: Vec<(f64, f64)> =
-            history.epochs.iter().filter_map(|r| Some((r.epoch as f64, r.dev_score?))).collect();
+            history.epochs.iter().filter_map(|r| Some((r.epoch as f64, value(r)?))).collect();
         let (lo, hi) = bounds(scores.iter().map(|p| p.1));
-        let name = history.metric.name();
+        let name = if show_accuracy { Metric::Accuracy.name() } else { history.metric.name() };
+        let best = history
+            .best_epoch
+            .and_then(|e| history.epochs.iter().find(|r| r.epoch == e))
+            .and_then(|r| Some((r.epoch, value(r)?)));
+        let higher_is_better = show_accuracy || history.metric.higher_is_better();
         let mut chart = ChartBuilder::on(&bottom)
             .margin(12)
             .x_label_area_size(40)
@@ -115,15 +125,22 @@ fn draw(
             .draw_series(LineSeries::new(scores, DARK_GREEN.stroke_width(2)))?
             .label(format!("dev {name}"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], DARK_GREEN.stroke_width(2)));
-        if let (Some(epoch), Some(score)) = (history.best_epoch, history.best_score) {
+        if let Some((epoch, score)) = best {
+            let label = if show_accuracy {
+                format!("kept (lowest dev loss): epoch {epoch}, {score:.4}")
+            } else {
+                format!("best: {score:.4} at epoch {epoch}")
+            };
             chart
                 .draw_series(std::iter::once(Circle::new((epoch as f64, score), 6, BLACK.filled())))?
-                .label(format!("best: {score:.4} at epoch {epoch}"))
+                .label(label)
                 .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
         }
+        let position =
+            if higher_is_better { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight };
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(position)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 14))

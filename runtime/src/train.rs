@@ -108,6 +108,8 @@ pub struct EpochRecord {
     pub dev_loss: Option<f64>,
     /// The chosen metric on the dev data after the epoch.
     pub dev_score: Option<f64>,
+    /// Accuracy on the dev data after the epoch (class targets only).
+    pub dev_accuracy: Option<f64>,
     /// Wall time of the epoch, evaluation included.
     pub seconds: f64,
 }
@@ -410,6 +412,10 @@ impl<const B: usize> Fit<B> {
                 train_loss,
                 dev_loss: evaluation.as_ref().map(|e| e.loss),
                 dev_score,
+                dev_accuracy: evaluation
+                    .as_ref()
+                    .and_then(|e| e.confusion.as_ref())
+                    .map(ClassCounts::accuracy),
                 seconds: started.elapsed().as_secs_f64(),
             });
             bar.set_message(match dev_score {
@@ -440,7 +446,9 @@ impl<const B: usize> Fit<B> {
                 }
             }
             if let Some(c) = &self.checkpoints
-                && (progress.epochs_done.is_multiple_of(c.every.max(1)) || stop || progress.epochs_done == self.epochs)
+                && (progress.epochs_done.is_multiple_of(c.every.max(1))
+                    || stop
+                    || progress.epochs_done == self.epochs)
             {
                 save_checkpoint(&c.path, net, optimizer, best.as_deref(), rng, &history, progress)?;
             }
@@ -501,7 +509,15 @@ fn save_checkpoint<T: Float, M: Parameters<T>, O: OptimizerState<T, M>>(
         .epochs
         .iter()
         .map(|r| {
-            serde_json::json!([r.epoch, r.learning_rate, r.train_loss, r.dev_loss, r.dev_score, r.seconds])
+            serde_json::json!([
+                r.epoch,
+                r.learning_rate,
+                r.train_loss,
+                r.dev_loss,
+                r.dev_score,
+                r.dev_accuracy,
+                r.seconds
+            ])
         })
         .collect();
     let json = |v: serde_json::Value| v.to_string();
@@ -547,7 +563,7 @@ fn restore<T: Float, M: Parameters<T>, O: OptimizerState<T, M>>(
         serde_json::from_value(parse("best_score")?).map_err(|e| bad("best_score", &e))?;
     let best_epoch: Option<usize> =
         serde_json::from_value(parse("best_epoch")?).map_err(|e| bad("best_epoch", &e))?;
-    type Row = (usize, f64, f64, Option<f64>, Option<f64>, f64);
+    type Row = (usize, f64, f64, Option<f64>, Option<f64>, Option<f64>, f64);
     let rows: Vec<Row> = serde_json::from_value(parse("history")?).map_err(|e| bad("history", &e))?;
 
     // Everything parsed: now load tensors (each load checks before it writes).
@@ -562,17 +578,12 @@ fn restore<T: Float, M: Parameters<T>, O: OptimizerState<T, M>>(
     }
     optimizer.set_steps(steps);
     *rng = restored_rng;
-    history.epochs = rows
-        .into_iter()
-        .map(|(epoch, learning_rate, train_loss, dev_loss, dev_score, seconds)| EpochRecord {
-            epoch,
-            learning_rate,
-            train_loss,
-            dev_loss,
-            dev_score,
-            seconds,
-        })
-        .collect();
+    history.epochs =
+        rows.into_iter()
+            .map(|(epoch, learning_rate, train_loss, dev_loss, dev_score, dev_accuracy, seconds)| {
+                EpochRecord { epoch, learning_rate, train_loss, dev_loss, dev_score, dev_accuracy, seconds }
+            })
+            .collect();
     Ok(Progress { epochs_done, best_score, best_epoch, bad_epochs })
 }
 

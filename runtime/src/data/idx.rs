@@ -86,11 +86,10 @@ pub fn mnist<T: Float, const N: usize>(
     if parsed.count == 0 {
         return Err(DataError::Empty { path: images.to_path_buf() });
     }
-    let scale = T::one() / T::cast(255.0);
     let samples: Vec<[T; N]> = parsed
         .pixels
         .chunks_exact(N)
-        .map(|image| core::array::from_fn(|i| T::cast(f64::from(image[i])) * scale))
+        .map(|image| core::array::from_fn(|i| T::cast(f64::from(image[i]) / 255.0)))
         .collect();
     Dataset::new(samples, classes.iter().map(|&c| usize::from(c)).collect())
 }
