@@ -139,11 +139,17 @@ pub use bytemuck::Zeroable;
 pub mod prelude {
     pub use crate::activation::{argmax, softmax};
     pub use crate::loss::{L1, L2, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy};
+    pub use crate::metrics::{ClassCounts, Metric};
     pub use crate::network;
     pub use crate::optim::{
         Adam, AdamConfig, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule, Sgd,
     };
     pub use crate::{Float, Model, Parameters, SMatrix, SVector, Zeroable};
+    #[cfg(feature = "std")]
+    pub use crate::{
+        data::Dataset,
+        train::{EarlyStopping, Fit},
+    };
 }
 
 /// Used by the code `network!` generates; not public API.

@@ -20,7 +20,7 @@
 //! # }
 //! ```
 
-use crate::data::{Batch, Dataset, Fold, Target, shuffle};
+use crate::data::{Dataset, Fold, Target, shuffle};
 use crate::io::{WeightError, WeightFile, WeightWriter};
 use crate::loss::Loss;
 use crate::metrics::{ClassCounts, Metric, predicted_class, write_table};
@@ -236,30 +236,22 @@ impl Evaluation {
 }
 
 /// Buffers for evaluation, reused across epochs.
-struct Evaluator<
-    T: Float,
-    M: Model<T, IN, OUT>,
-    Y: Target<T>,
-    const IN: usize,
-    const OUT: usize,
-    const B: usize,
-> {
+struct Evaluator<T: Float, M: Model<T, IN, OUT>, const IN: usize, const OUT: usize, const B: usize> {
     ws: Box<M::Workspace<B>>,
-    batch: Box<Batch<T, IN, B, Y>>,
+    _scalar: core::marker::PhantomData<T>,
 }
 
-impl<T, M, Y, const IN: usize, const OUT: usize, const B: usize> Evaluator<T, M, Y, IN, OUT, B>
+impl<T, M, const IN: usize, const OUT: usize, const B: usize> Evaluator<T, M, IN, OUT, B>
 where
     T: Float,
     M: Model<T, IN, OUT>,
     M::Workspace<B>: Zeroable,
-    Y: Target<T>,
 {
     fn new() -> Self {
-        Self { ws: bytemuck::zeroed_box(), batch: Batch::boxed() }
+        Self { ws: bytemuck::zeroed_box(), _scalar: core::marker::PhantomData }
     }
 
-    fn evaluate<L: Loss<T, OUT, B, Y::Batch<B>>>(
+    fn evaluate<Y: Target<T>, L: Loss<T, OUT, B, Y::Batch<B>>>(
         &mut self,
         net: &M,
         data: &Dataset<T, IN, Y>,
@@ -268,14 +260,13 @@ where
         let classes = data.targets().first().and_then(Target::class).map(|_| OUT.max(2));
         let mut confusion = classes.map(Confusion::new);
         let threshold = T::cast(M::Head::THRESHOLD);
-        let indices: Vec<usize> = (0..data.len()).collect();
         let mut total = 0.0;
-        for chunk in indices.chunks(B) {
-            data.fill_batch(chunk, &mut self.batch);
-            let out = net.forward(&self.batch.x, &mut self.ws);
-            total += loss.value_partial(out, &self.batch.y, chunk.len()).as_f64() * chunk.len() as f64;
+        let mut batches = data.batches::<B>(None);
+        while let Some(batch) = batches.next() {
+            let out = net.forward(&batch.x, &mut self.ws);
+            total += loss.value_partial(out, &batch.y, batch.samples).as_f64() * batch.samples as f64;
             if let Some(confusion) = &mut confusion {
-                for (column, &i) in out.as_slice().chunks_exact(OUT).zip(chunk) {
+                for (column, &i) in out.as_slice().chunks_exact(OUT).zip(batches.indices()) {
                     if let Some(actual) = data.targets()[i].class() {
                         confusion.add(actual, predicted_class(column, threshold));
                     }
@@ -311,7 +302,7 @@ impl<const B: usize> Fit<B> {
         L: Loss<T, OUT, B, Y::Batch<B>>,
         Y: Target<T>,
     {
-        Evaluator::<T, M, Y, IN, OUT, B>::new().evaluate(net, data, loss)
+        Evaluator::<T, M, IN, OUT, B>::new().evaluate(net, data, loss)
     }
 
     /// Trains `net` on `train`, evaluating on `dev` after each epoch.
@@ -353,8 +344,8 @@ impl<const B: usize> Fit<B> {
             return Err(FitError::Invalid("early stopping needs dev data to watch".into()));
         }
         let mut tw: Box<M::TrainWorkspace<B>> = bytemuck::zeroed_box();
-        let mut batch = Batch::<T, IN, B, Y>::boxed();
-        let mut evaluator = Evaluator::<T, M, Y, IN, OUT, B>::new();
+        let mut batches = train.batches::<B>(None);
+        let mut evaluator = Evaluator::<T, M, IN, OUT, B>::new();
         let mut best: Option<Box<M>> = self.early_stopping.map(|_| bytemuck::zeroed_box());
         let mut history = History {
             metric: self.metric,
@@ -370,8 +361,7 @@ impl<const B: usize> Fit<B> {
             progress = restore(file, net, optimizer, best.as_deref_mut(), rng, &mut history)?;
         }
 
-        let steps_per_epoch = train.len().div_ceil(B);
-        let bar = self.progress_bar(steps_per_epoch);
+        let bar = self.progress_bar(batches.len());
         let mut order: Vec<usize> = Vec::with_capacity(train.len());
         for epoch in progress.epochs_done..self.epochs {
             let started = Instant::now();
@@ -382,9 +372,10 @@ impl<const B: usize> Fit<B> {
             if self.shuffle {
                 shuffle(&mut order, rng);
             }
-            let mut total = 0.0;
-            for (step, chunk) in order.chunks(B).enumerate() {
-                train.fill_batch(chunk, &mut batch);
+            batches.restart(&order);
+            let (mut total, mut step) = (0.0, 0);
+            while let Some(batch) = batches.next() {
+                step += 1;
                 let value = crate::model::train_step(
                     net,
                     &batch.x,
@@ -397,10 +388,10 @@ impl<const B: usize> Fit<B> {
                 )
                 .map_err(|e| FitError::NonFinite {
                     epoch: epoch + 1,
-                    step: step + 1,
+                    step,
                     loss: e.value,
                 })?;
-                total += value.as_f64() * chunk.len() as f64;
+                total += value.as_f64() * batch.samples as f64;
                 bar.inc(1);
             }
             let train_loss = total / train.len() as f64;

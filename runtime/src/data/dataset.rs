@@ -243,10 +243,77 @@ impl<T: Float, const N: usize, Y: Target<T>> Dataset<T, N, Y> {
         batch.samples = indices.len();
     }
 
+    /// Mini-batches of `B` samples in the given order (all samples in order with
+    /// `order = None`); the last batch may be partial and is zero-padded. One batch buffer
+    /// is allocated (on the heap) when the iterator is made and reused for every batch.
+    ///
+    /// ```
+    /// use sinew_runtime::data::Dataset;
+    /// let data = Dataset::<f32, 1>::new((0..10).map(|i| [i as f32]).collect(), vec![0; 10]).unwrap();
+    /// let mut batches = data.batches::<4>(None);
+    /// let mut sizes = Vec::new();
+    /// while let Some(batch) = batches.next() {
+    ///     sizes.push(batch.samples);
+    /// }
+    /// assert_eq!(sizes, [4, 4, 2]);
+    /// ```
+    pub fn batches<const B: usize>(&self, order: Option<&[usize]>) -> Batches<'_, T, N, B, Y> {
+        let order = order.map_or_else(|| (0..self.len()).collect(), <[usize]>::to_vec);
+        Batches { data: self, order, next: 0, batch: Batch::boxed() }
+    }
+
     /// The targets, mapped (e.g. class indices to `[T; 1]` targets for a one-output
     /// binary network trained with `SigmoidBinaryCrossEntropy`).
     pub fn map_targets<Z: Target<T>>(&self, f: impl Fn(&Y) -> Z) -> Dataset<T, N, Z> {
         Dataset { samples: self.samples.clone(), targets: self.targets.iter().map(f).collect() }
+    }
+}
+
+/// A lending iterator over the mini-batches of a [`Dataset`] (see [`Dataset::batches`]):
+/// `while let Some(batch) = batches.next() { ... }`.
+pub struct Batches<'a, T: Float, const N: usize, const B: usize, Y: Target<T>> {
+    data: &'a Dataset<T, N, Y>,
+    order: Vec<usize>,
+    next: usize,
+    batch: std::boxed::Box<Batch<T, N, B, Y>>,
+}
+
+impl<T: Float, const N: usize, const B: usize, Y: Target<T>> Batches<'_, T, N, B, Y> {
+    /// The next batch, or `None` at the end. Allocates nothing.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<&Batch<T, N, B, Y>> {
+        let chunk = self.order.get(self.next..)?.get(..B.min(self.order.len() - self.next))?;
+        if chunk.is_empty() {
+            return None;
+        }
+        self.data.fill_batch(chunk, &mut self.batch);
+        self.next += chunk.len();
+        Some(&self.batch)
+    }
+
+    /// The dataset indices of the samples in the batch last returned.
+    pub fn indices(&self) -> &[usize] {
+        &self.order[self.next - self.batch.samples..self.next]
+    }
+
+    /// Starts again from the first batch, in a new order (same samples).
+    ///
+    /// # Panics
+    /// If `order` does not have as many indices as the iterator had.
+    pub fn restart(&mut self, order: &[usize]) {
+        assert_eq!(order.len(), self.order.len(), "a new order must keep the number of samples");
+        self.order.copy_from_slice(order);
+        self.next = 0;
+    }
+
+    /// Batches per pass.
+    pub fn len(&self) -> usize {
+        self.order.len().div_ceil(B)
+    }
+
+    /// Whether there are no batches.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
     }
 }
 

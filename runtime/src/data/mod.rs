@@ -17,7 +17,7 @@ mod error;
 pub mod idx;
 
 #[cfg(feature = "std")]
-pub use dataset::{Batch, Dataset, Fold, Target};
+pub use dataset::{Batch, Batches, Dataset, Fold, Target};
 #[cfg(feature = "std")]
 pub use error::DataError;
 
