@@ -42,7 +42,7 @@ fn sample_batch<const N: usize, const B: usize>(seed: u64) -> SMatrix<f64, N, B>
 /// `dJ/dX = (1/m) Wᵀ R`, with `R = W X + b 1ᵀ − Y`.
 #[test]
 fn linear_l2_gradient_is_the_least_squares_gradient() {
-    let net = Linear::<f64>::init(&mut sinew::rng(3));
+    let mut net = Linear::<f64>::init(&mut sinew::rng(3));
     let x = sample_batch::<3, 7>(1);
     let y = sample_batch::<2, 7>(2);
     let mut tw = LinearTrainWorkspace::<7, f64>::zeroed();
@@ -160,7 +160,7 @@ fn xor_loss_decreases_and_is_learned() {
 /// of 5 columns holding 3 samples gives exactly the results of a batch of 3.
 #[test]
 fn partial_batch_padding_is_ignored() {
-    let net = Dropped::<f64>::init(&mut sinew::rng(9));
+    let mut net = Dropped::<f64>::init(&mut sinew::rng(9));
     let small = sample_batch::<6, 3>(1);
     let mut padded = sample_batch::<6, 5>(2) * 1e3; // garbage padding
     padded.fixed_columns_mut::<3>(0).copy_from(&small);

@@ -49,6 +49,8 @@ pub struct LayerDecl {
     pub kind: Ident,
     pub args: Option<Args>,
     pub activation: Option<ActivationDecl>,
+    /// `=> [C, H, W]` or `=> N`: the shape the layer must produce.
+    pub assertion: Option<ShapeDecl>,
 }
 
 /// `-> Name(args)`.

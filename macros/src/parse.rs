@@ -119,8 +119,16 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
     } else {
         None
     };
+    let assertion = if stream.peek(Token![=>]) {
+        stream.parse::<Token![=>]>()?;
+        Some(shape(stream).map_err(|e| {
+            syn::Error::new(e.span(), format!("expected the shape `{name}` produces after `=>`, e.g. `=> [6, 28, 28]` or `=> 120`"))
+        })?)
+    } else {
+        None
+    };
     expect_end(stream, &format!("after layer `{name}`"))?;
-    Ok(Item::Layer(LayerDecl { attrs, name, kind, args, activation }))
+    Ok(Item::Layer(LayerDecl { attrs, name, kind, args, activation, assertion }))
 }
 
 fn expect_end(stream: ParseStream, context: &str) -> syn::Result<()> {

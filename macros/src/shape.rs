@@ -1,15 +1,17 @@
 //! Layer kinds, options and sizes: each layer is resolved against the output shape of the
 //! one before it, so sizes that are left out are inferred and sizes that are written are
-//! checked. One `check`/resolve function per layer kind and per rule.
+//! checked. One resolve function per layer kind; each states its rules.
 
 use crate::ast::{ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
 use crate::report::Errors;
 use crate::symbol;
 use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::BTreeMap;
 use syn::{Attribute, Ident};
 
-/// The largest number of values one tensor may hold (2^31): beyond that rustc itself
-/// rejects the array types, with a far less helpful message.
+/// The largest number of values one tensor or buffer may hold (2^31): beyond that rustc
+/// itself rejects the array types, with a far less helpful message.
 const MAX_TENSOR: u128 = 1 << 31;
 
 /// A per-sample shape.
@@ -17,6 +19,8 @@ const MAX_TENSOR: u128 = 1 << 31;
 pub enum Shape {
     /// A feature vector.
     Flat(usize),
+    /// Channels × height × width, stored channel-major (NCHW within a sample).
+    Image { c: usize, h: usize, w: usize },
 }
 
 impl Shape {
@@ -24,8 +28,58 @@ impl Shape {
     pub fn len(self) -> usize {
         match self {
             Shape::Flat(n) => n,
+            Shape::Image { c, h, w } => c * h * w,
         }
     }
+
+    /// As written in a declaration.
+    pub fn text(self) -> String {
+        match self {
+            Shape::Flat(n) => n.to_string(),
+            Shape::Image { c, h, w } => format!("[{c}, {h}, {w}]"),
+        }
+    }
+}
+
+/// The geometry of a sliding window (mirrors the runtime's `Geometry`): input
+/// `c × h × w`, kernel, stride, padding, output `ho × wo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geo {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl Geo {
+    /// Output positions per channel.
+    pub fn positions(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// Values under one window: `c·kh·kw`.
+    pub fn patch(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+}
+
+/// `floor((n + 2p − k) / s) + 1`, or `None` if the kernel does not fit or `s = 0`; the
+/// same formula as the runtime's `conv_output_size` (a test checks they agree).
+pub fn conv_output(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    (s > 0 && k > 0 && k <= n + 2 * p).then(|| (n + 2 * p - k) / s + 1)
+}
+
+/// `(n − 1) s − 2p + k`, or `None` if not positive.
+pub fn conv_transpose_output(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    let full = (n.checked_sub(1)?) * s + k;
+    (s > 0 && k > 0 && full > 2 * p).then(|| full - 2 * p)
 }
 
 /// An activation with its arguments resolved.
@@ -58,6 +112,14 @@ impl Activation {
 pub enum Kind {
     Dense { inputs: usize, outputs: usize },
     Dropout { keep: f64 },
+    Conv2d { co: usize, geo: Geo },
+    /// `geo` is the adjoint convolution's: its input is this layer's output (`co` channels),
+    /// its output this layer's input (`ci` channels).
+    ConvTranspose2d { ci: usize, co: usize, geo: Geo },
+    MaxPool { geo: Geo },
+    AvgPool { geo: Geo },
+    Flatten,
+    BatchNorm { channels: usize, spatial: usize, eps: f64, momentum: f64 },
 }
 
 /// A resolved layer.
@@ -72,12 +134,36 @@ pub struct Layer {
     pub span: Span,
 }
 
+fn pair_text(a: usize, b: usize) -> String {
+    if a == b { a.to_string() } else { format!("({a}, {b})") }
+}
+
 impl Layer {
     /// The declaration in canonical form, with every size written out.
     pub fn text(&self) -> String {
+        let window = |g: &Geo, default_stride: (usize, usize)| {
+            let mut s = format!("kernel = {}", pair_text(g.kh, g.kw));
+            if (g.sh, g.sw) != default_stride {
+                s += &format!(", stride = {}", pair_text(g.sh, g.sw));
+            }
+            if (g.ph, g.pw) != (0, 0) {
+                s += &format!(", padding = {}", pair_text(g.ph, g.pw));
+            }
+            s
+        };
         let kind = match self.kind {
             Kind::Dense { inputs, outputs } => format!("{}({inputs} => {outputs})", symbol::DENSE),
             Kind::Dropout { keep } => format!("{}({} = {keep:?})", symbol::DROPOUT, symbol::KEEP),
+            Kind::Conv2d { co, geo } => format!("{}({} => {co}, {})", symbol::CONV2D, geo.c, window(&geo, (1, 1))),
+            Kind::ConvTranspose2d { ci, co, geo } => {
+                format!("{}({ci} => {co}, {})", symbol::CONV_TRANSPOSE2D, window(&geo, (1, 1)))
+            }
+            Kind::MaxPool { geo } => format!("{}({})", symbol::MAX_POOL2D, window(&geo, (geo.kh, geo.kw))),
+            Kind::AvgPool { geo } => format!("{}({})", symbol::AVG_POOL2D, window(&geo, (geo.kh, geo.kw))),
+            Kind::Flatten => symbol::FLATTEN.into(),
+            Kind::BatchNorm { eps, momentum, .. } => {
+                format!("{}({} = {eps:?}, {} = {momentum:?})", symbol::BATCH_NORM, symbol::EPS, symbol::MOMENTUM)
+            }
         };
         match self.activation {
             Activation::Identity => format!("{}: {kind}", self.name),
@@ -87,7 +173,18 @@ impl Layer {
 
     /// Whether the layer has parameters (and so a field in the struct).
     pub fn has_params(&self) -> bool {
-        matches!(self.kind, Kind::Dense { .. })
+        matches!(self.kind, Kind::Dense { .. } | Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } | Kind::BatchNorm { .. })
+    }
+
+    /// Trainable values.
+    pub fn parameter_count(&self) -> usize {
+        match self.kind {
+            Kind::Dense { inputs, outputs } => inputs * outputs + outputs,
+            Kind::Conv2d { co, geo } => geo.patch() * co + co,
+            Kind::ConvTranspose2d { ci, co, geo } => ci * co * geo.kh * geo.kw + co,
+            Kind::BatchNorm { channels, .. } => 2 * channels,
+            Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => 0,
+        }
     }
 }
 
@@ -105,13 +202,18 @@ impl Model<'_> {
     }
 
     /// The activation that decides what the output means: the last layer's, looking
-    /// through dropout.
+    /// through dropout and flatten.
     pub fn head(&self) -> Activation {
         self.layers
             .iter()
             .rev()
-            .find(|l| !matches!(l.kind, Kind::Dropout { .. }))
+            .find(|l| !matches!(l.kind, Kind::Dropout { .. } | Kind::Flatten))
             .map_or(Activation::Identity, |l| l.activation)
+    }
+
+    /// Whether any layer normalises with batch statistics.
+    pub fn has_batch_norm(&self) -> bool {
+        self.layers.iter().any(|l| matches!(l.kind, Kind::BatchNorm { .. }))
     }
 }
 
@@ -121,14 +223,18 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
     let input_shape = input.and_then(|decl| input_shape(decl, errors));
     // The shape flowing into the next layer; `None` once something before it is unknown,
     // so that one mistake does not cascade into mismatch errors further down.
-    let mut current: Option<(Shape, Producer)> = input_shape.map(|s| (s, Producer::Input));
+    let mut current: Option<Prev> = input_shape.map(|shape| Prev { shape, producer: Producer::Input, batch_norm: false });
     let mut layers = Vec::new();
     let mut ok = input_shape.is_some();
     for item in &net.items {
         let Item::Layer(decl) = item else { continue };
         match layer(decl, current.as_ref(), errors) {
             Some(layer) => {
-                current = Some((layer.output, Producer::Layer(layer.name.to_string())));
+                current = Some(Prev {
+                    shape: layer.output,
+                    producer: Producer::Layer(layer.name.to_string()),
+                    batch_norm: matches!(layer.kind, Kind::BatchNorm { .. }),
+                });
                 layers.push(layer);
             }
             None => {
@@ -138,16 +244,20 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
         }
     }
     if ok && !layers.is_empty() && !layers.iter().any(Layer::has_params) {
-        errors.at(
-            net.body_span,
-            format!("network `{}` has no layer with parameters; add one, e.g. `out: Dense(10)`", net.name),
-        );
+        errors.at(net.body_span, format!("network `{}` has no layer with parameters; add one, e.g. `out: Dense(10)`", net.name));
         ok = false;
     }
     if !ok || !errors.is_empty() {
         return None;
     }
     Some(Model { net, input: input_shape?, layers })
+}
+
+/// What flows into a layer.
+struct Prev {
+    shape: Shape,
+    producer: Producer,
+    batch_norm: bool,
 }
 
 /// Who produced the shape flowing into a layer, for messages.
@@ -157,21 +267,33 @@ enum Producer {
 }
 
 impl Producer {
-    fn produces(&self, n: usize) -> String {
-        match self {
-            Producer::Input => format!("the network input has {n} features"),
-            Producer::Layer(name) => format!("the previous layer `{name}` produces {n}"),
+    fn produces(&self, shape: Shape) -> String {
+        match (self, shape) {
+            (Producer::Input, Shape::Flat(n)) => format!("the network input has {n} features"),
+            (Producer::Input, image) => format!("the network input is an image {}", image.text()),
+            (Producer::Layer(name), Shape::Flat(n)) => format!("the previous layer `{name}` produces {n} features"),
+            (Producer::Layer(name), image) => format!("the previous layer `{name}` produces an image {}", image.text()),
         }
     }
 }
 
 fn input_shape(decl: &InputDecl, errors: &mut Errors) -> Option<Shape> {
-    match &decl.shape {
-        ShapeDecl::Flat(v) => size(v, "`input`", "features", errors).map(Shape::Flat),
+    shape_of(&decl.shape, "`input`", errors)
+}
+
+/// A written shape: `N` or `[C, H, W]`, every size positive.
+fn shape_of(decl: &ShapeDecl, what: &str, errors: &mut Errors) -> Option<Shape> {
+    match decl {
+        ShapeDecl::Flat(v) => size(v, what, "features", errors).map(Shape::Flat),
         ShapeDecl::Image(dims, span) => {
-            let dims: Vec<String> = dims.iter().map(crate::ast::Value::text).collect();
-            errors.at(*span, format!("image inputs `[{}]` need convolutional layers, which this version does not have yet; write the number of features, e.g. `input: 784`", dims.join(", ")));
-            None
+            if dims.len() != 3 {
+                errors.at(*span, format!("{what}: an image shape has three sizes, `[channels, height, width]`"));
+                return None;
+            }
+            let c = size(&dims[0], what, "channels", errors);
+            let h = size(&dims[1], what, "rows", errors);
+            let w = size(&dims[2], what, "columns", errors);
+            Some(Shape::Image { c: c?, h: h?, w: w? })
         }
     }
 }
@@ -181,10 +303,7 @@ fn input_shape(decl: &InputDecl, errors: &mut Errors) -> Option<Shape> {
 fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<usize> {
     match value {
         Value::Int(lit) if lit.base10_digits().starts_with('-') => {
-            errors.error(
-                lit,
-                format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"),
-            );
+            errors.error(lit, format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"));
             None
         }
         Value::Int(lit) => match lit.base10_parse::<usize>() {
@@ -194,10 +313,7 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             }
             Ok(n) if lit.suffix().is_empty() || lit.suffix() == "usize" => Some(n),
             Ok(_) => {
-                errors.error(
-                    lit,
-                    format!("{what}: write the size without a type suffix, e.g. `{}`", lit.base10_digits()),
-                );
+                errors.error(lit, format!("{what}: write the size without a type suffix, e.g. `{}`", lit.base10_digits()));
                 None
             }
             Err(_) => {
@@ -206,10 +322,7 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             }
         },
         Value::Neg(..) => {
-            errors.error(
-                value,
-                format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"),
-            );
+            errors.error(value, format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"));
             None
         }
         Value::Ident(ident) => {
@@ -220,12 +333,42 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             None
         }
         _ => {
-            errors.error(
-                value,
-                format!("{what}: expected a positive integer number of {unit}, found `{}`", value.text()),
-            );
+            errors.error(value, format!("{what}: expected a positive integer number of {unit}, found `{}`", value.text()));
             None
         }
+    }
+}
+
+/// A non-negative integer (paddings).
+fn count(value: &Value, what: &str, errors: &mut Errors) -> Option<usize> {
+    match value {
+        Value::Int(lit) if !lit.base10_digits().starts_with('-') && lit.suffix().is_empty() => {
+            lit.base10_parse::<usize>().ok().or_else(|| {
+                errors.error(lit, format!("{what}: `{lit}` does not fit in `usize`"));
+                None
+            })
+        }
+        _ => {
+            errors.error(value, format!("{what}: expected a non-negative integer, found `{}`", value.text()));
+            None
+        }
+    }
+}
+
+/// `k` or `(kh, kw)`: the same for both axes, or one each. `zero_ok` allows 0 (padding).
+fn pair(value: &Value, what: &str, unit: &str, zero_ok: bool, errors: &mut Errors) -> Option<(usize, usize)> {
+    let one = |v: &Value, errors: &mut Errors| if zero_ok { count(v, what, errors) } else { size(v, what, unit, errors) };
+    match value {
+        Value::Tuple(_, items) if items.len() == 2 => {
+            let a = one(&items[0], errors);
+            let b = one(&items[1], errors);
+            Some((a?, b?))
+        }
+        Value::Tuple(..) => {
+            errors.error(value, format!("{what}: write one {unit} for both axes, or `(height, width)`"));
+            None
+        }
+        v => one(v, errors).map(|n| (n, n)),
     }
 }
 
@@ -239,41 +382,138 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-fn layer(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors) -> Option<Layer> {
+/// The arguments of a layer split into positional values and named options, checking the
+/// option names against `allowed` (with suggestions) and rejecting repeats.
+struct Options<'a> {
+    positional: Vec<&'a Value>,
+    named: BTreeMap<String, &'a Value>,
+}
+
+fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut Errors) -> Option<Options<'a>> {
+    let mut out = Options { positional: Vec::new(), named: BTreeMap::new() };
+    let mut ok = true;
+    for arg in decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list) {
+        match arg {
+            Arg::Positional(v) => out.positional.push(v),
+            Arg::Named { name, value } => {
+                let key = name.to_string();
+                if !allowed.contains(&key.as_str()) {
+                    let context = format!(" for `{kind}` layer `{}`", decl.name);
+                    let message = if allowed.is_empty() {
+                        format!("unknown option `{key}`{context}; `{kind}` takes no options")
+                    } else {
+                        symbol::unknown("option", &key, &context, allowed)
+                    };
+                    errors.error(name, message);
+                    ok = false;
+                } else if out.named.insert(key.clone(), value).is_some() {
+                    errors.error(name, format!("option `{key}` of layer `{}` is given twice", decl.name));
+                    ok = false;
+                }
+            }
+            Arg::Arrow { from, arrow, to } => {
+                let mut tokens = proc_macro2::TokenStream::new();
+                from.to_tokens(&mut tokens);
+                arrow.to_tokens(&mut tokens);
+                to.to_tokens(&mut tokens);
+                errors.error(tokens, format!("`{kind}` does not take `in => out`; write the output size alone"));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Layer> {
     let kind_name = decl.kind.to_string();
     let kind = match kind_name.as_str() {
         symbol::DENSE => dense(decl, prev, errors),
         symbol::DROPOUT => dropout(decl, prev, errors),
+        symbol::CONV2D => conv2d(decl, prev, errors),
+        symbol::CONV_TRANSPOSE2D => conv_transpose2d(decl, prev, errors),
+        symbol::MAX_POOL2D | symbol::AVG_POOL2D => pool(decl, &kind_name, prev, errors),
+        symbol::FLATTEN => flatten(decl, prev, errors),
+        symbol::BATCH_NORM => batch_norm(decl, prev, errors),
         other => {
             errors.error(&decl.kind, symbol::unknown("layer", other, "", symbol::LAYERS));
             None
         }
     };
     let activation = activation(decl, kind, errors);
-    let kind = kind?;
-    let activation = activation?;
-    let input = prev.map(|(s, _)| *s)?;
+    let (kind, activation) = (kind?, activation?);
+    let input = prev?.shape;
     let output = match kind {
         Kind::Dense { outputs, .. } => Shape::Flat(outputs),
-        Kind::Dropout { .. } => input,
+        Kind::Conv2d { co, geo } => Shape::Image { c: co, h: geo.ho, w: geo.wo },
+        Kind::ConvTranspose2d { co, geo, .. } => Shape::Image { c: co, h: geo.h, w: geo.w },
+        Kind::MaxPool { geo } | Kind::AvgPool { geo } => Shape::Image { c: geo.c, h: geo.ho, w: geo.wo },
+        Kind::Flatten => Shape::Flat(input.len()),
+        Kind::Dropout { .. } | Kind::BatchNorm { .. } => input,
     };
-    Some(Layer {
-        name: decl.name.clone(),
-        attrs: decl.attrs.clone(),
-        kind,
-        activation,
-        output,
-        span: decl.kind.span(),
-    })
+    if activation == Activation::Softmax && matches!(output, Shape::Image { .. }) {
+        let name = decl.activation.as_ref().map(|a| &a.name);
+        errors.error(
+            name,
+            format!("layer `{}` produces an image {}; softmax over an image is ambiguous, so flatten first", decl.name, output.text()),
+        );
+        return None;
+    }
+    if output.len() as u128 > MAX_TENSOR {
+        errors.error(&decl.kind, format!("layer `{}` would produce {} values per sample, more than 2^31", decl.name, output.len()));
+        return None;
+    }
+    if let Some(assertion) = &decl.assertion {
+        let written = shape_of(assertion, &format!("the shape asserted for `{}`", decl.name), errors)?;
+        if written != output {
+            errors.error(
+                assertion_tokens(assertion),
+                format!(
+                    "layer `{}` produces {}, not {} as asserted; fix the assertion, or the layer's sizes",
+                    decl.name,
+                    output.text(),
+                    written.text()
+                ),
+            );
+            return None;
+        }
+    }
+    Some(Layer { name: decl.name.clone(), attrs: decl.attrs.clone(), kind, activation, output, span: decl.kind.span() })
+}
+
+fn assertion_tokens(decl: &ShapeDecl) -> proc_macro2::TokenStream {
+    match decl {
+        ShapeDecl::Flat(v) => v.to_token_stream(),
+        ShapeDecl::Image(_, span) => {
+            let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Bracket, proc_macro2::TokenStream::new());
+            group.set_span(*span);
+            proc_macro2::TokenTree::Group(group).into_token_stream()
+        }
+    }
+}
+
+/// The image flowing into a layer that needs one, or an error saying so.
+fn image_input(decl: &LayerDecl, kind: &str, prev: &Prev, errors: &mut Errors) -> Option<(usize, usize, usize)> {
+    match prev.shape {
+        Shape::Image { c, h, w } => Some((c, h, w)),
+        flat @ Shape::Flat(_) => {
+            let hint = match prev.producer {
+                Producer::Input => "declare the input as an image, e.g. `input: [1, 28, 28]`".to_string(),
+                Producer::Layer(_) => "image layers go before `Flatten` and dense layers".to_string(),
+            };
+            errors.error(
+                &decl.kind,
+                format!("`{kind}` layer `{}` needs an image [channels, height, width], but {}; {hint}", decl.name, prev.producer.produces(flat)),
+            );
+            None
+        }
+    }
 }
 
 /// Rule: `Dense(out)` or `Dense(in => out)`, sizes positive, `in` equal to what the previous
-/// layer produces.
-fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors) -> Option<Kind> {
+/// layer produces, and that a flat vector (after `Flatten` if it was an image).
+fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
     let name = &decl.name;
-    let usage = format!(
-        "write `{name}: Dense(<outputs>)`, or `Dense(<inputs> => <outputs>)` to also check the input size"
-    );
+    let usage = format!("write `{name}: Dense(<outputs>)`, or `Dense(<inputs> => <outputs>)` to also check the input size");
     let Some(args) = &decl.args else {
         errors.error(&decl.kind, format!("`Dense` layer `{name}` needs its number of outputs; {usage}"));
         return None;
@@ -306,8 +546,21 @@ fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
         return None;
     }
     let outputs = outputs?;
-    let (prev_shape, producer) = prev?;
-    let Shape::Flat(available) = *prev_shape;
+    let prev = prev?;
+    let available = match prev.shape {
+        Shape::Flat(n) => n,
+        image @ Shape::Image { .. } => {
+            errors.error(
+                &decl.kind,
+                format!(
+                    "`Dense` layer `{name}` needs a flat input, but {}; add `flat: Flatten,` before it (it gives {} features)",
+                    prev.producer.produces(image),
+                    image.len()
+                ),
+            );
+            return None;
+        }
+    };
     if let Some((tokens, inputs)) = written_inputs {
         let inputs = inputs?;
         if inputs != available {
@@ -315,25 +568,26 @@ fn dense(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors
                 tokens,
                 format!(
                     "layer `{name}` expects {inputs} inputs, but {}; write `Dense({available} => {outputs})`, or leave the input size out to infer it",
-                    producer.produces(available)
+                    prev.producer.produces(prev.shape)
                 ),
             );
             return None;
         }
     }
     if (available as u128) * (outputs as u128) > MAX_TENSOR {
-        errors.error(&decl.kind, format!("layer `{name}` would have {available} x {outputs} weights, more than 2^31; sinew networks are statically sized and must stay smaller"));
+        errors.error(
+            &decl.kind,
+            format!("layer `{name}` would have {available} x {outputs} weights, more than 2^31; sinew networks are statically sized and must stay smaller"),
+        );
         return None;
     }
     Some(Kind::Dense { inputs: available, outputs })
 }
 
 /// Rule: `Dropout(keep = p)` with `0 < p <= 1`, and no activation.
-fn dropout(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Errors) -> Option<Kind> {
+fn dropout(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
     let name = &decl.name;
-    let usage = format!(
-        "write `{name}: Dropout(keep = 0.8)`: `keep` is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)"
-    );
+    let usage = format!("write `{name}: Dropout(keep = 0.8)`: `keep` is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)");
     let mut keep = None;
     let mut seen = false;
     let list = decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list);
@@ -354,13 +608,7 @@ fn dropout(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Erro
                         None
                     }
                     None => {
-                        errors.error(
-                            value,
-                            format!(
-                                "`keep` of dropout layer `{name}` must be a number in (0, 1], found `{}`",
-                                value.text()
-                            ),
-                        );
+                        errors.error(value, format!("`keep` of dropout layer `{name}` must be a number in (0, 1], found `{}`", value.text()));
                         None
                     }
                 };
@@ -368,12 +616,7 @@ fn dropout(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Erro
             Arg::Named { name: option, .. } => {
                 errors.error(
                     option,
-                    symbol::unknown(
-                        "option",
-                        &option.to_string(),
-                        &format!(" for `Dropout` layer `{name}`"),
-                        &[symbol::KEEP],
-                    ),
+                    symbol::unknown("option", &option.to_string(), &format!(" for `Dropout` layer `{name}`"), &[symbol::KEEP]),
                 );
             }
             other => {
@@ -387,37 +630,238 @@ fn dropout(decl: &LayerDecl, prev: Option<&(Shape, Producer)>, errors: &mut Erro
         }
         return None;
     }
-    if let Some(act) = &decl.activation {
-        errors.error(
-            &act.name,
-            format!(
-                "dropout layer `{name}` takes no activation; put `-> {}` on the layer before it",
-                act.name
-            ),
-        );
-        return None;
-    }
+    no_activation(decl, "dropout", errors)?;
     prev?;
     keep.map(|keep| Kind::Dropout { keep })
 }
 
+/// Rule: a layer without an activation of its own.
+fn no_activation(decl: &LayerDecl, what: &str, errors: &mut Errors) -> Option<()> {
+    if let Some(act) = &decl.activation {
+        errors.error(
+            &act.name,
+            format!("{what} layer `{}` takes no activation; put `-> {}` on the layer before it", decl.name, act.name),
+        );
+        return None;
+    }
+    Some(())
+}
+
+/// The kernel, stride and padding of a convolution or pooling layer, with the output size
+/// per axis; errors name the layer and the numbers.
+fn window(
+    decl: &LayerDecl,
+    input: (usize, usize, usize),
+    opts: &Options,
+    kernel: Option<&Value>,
+    default_stride: Option<(usize, usize)>,
+    errors: &mut Errors,
+) -> Option<Geo> {
+    let name = &decl.name;
+    let what = format!("layer `{name}`");
+    let Some(kernel_value) = kernel else {
+        errors.error(&decl.kind, format!("layer `{name}` needs a kernel size, e.g. `kernel = 3` or `kernel = (3, 5)`"));
+        return None;
+    };
+    let kernel = pair(kernel_value, &what, "kernel size", false, errors);
+    let stride = match opts.named.get(symbol::STRIDE) {
+        Some(v) => pair(v, &what, "stride", false, errors),
+        None => default_stride.or(kernel),
+    };
+    let padding = match opts.named.get(symbol::PADDING) {
+        Some(v) => pair(v, &what, "padding", true, errors),
+        None => Some((0, 0)),
+    };
+    let ((kh, kw), (sh, sw), (ph, pw)) = (kernel?, stride?, padding?);
+    let (c, h, w) = input;
+    let fit = |n: usize, k: usize, p: usize, axis: &str, errors: &mut Errors| -> Option<usize> {
+        conv_output(n, k, 1, p).or_else(|| {
+            errors.error(
+                kernel_value,
+                format!(
+                    "layer `{name}`: its {kh} x {kw} kernel does not fit the {axis} of its input {} padded by {p} ({n} + 2 x {p} = {} < {k}); use a smaller kernel, more padding, or less pooling before it",
+                    Shape::Image { c, h, w }.text(),
+                    n + 2 * p
+                ),
+            );
+            None
+        })
+    };
+    let ho = fit(h, kh, ph, "height", errors);
+    let wo = fit(w, kw, pw, "width", errors);
+    ho?;
+    wo?;
+    Some(Geo {
+        c,
+        h,
+        w,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        ho: conv_output(h, kh, sh, ph)?,
+        wo: conv_output(w, kw, sw, pw)?,
+    })
+}
+
+/// Rule: `Conv2d(out_channels, kernel = k | (kh, kw), stride = s | (sh, sw), padding =
+/// p | (ph, pw))` on an image; the kernel fits the padded input; sizes positive.
+fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, symbol::CONV2D, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors)?;
+    let co = out_channels(decl, symbol::CONV2D, &opts, errors);
+    let input = image_input(decl, symbol::CONV2D, prev?, errors)?;
+    let geo = window(decl, input, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors)?;
+    let co = co?;
+    let cols = (geo.positions() as u128) * (geo.patch() as u128);
+    if cols > MAX_TENSOR {
+        errors.error(&decl.kind, format!("layer `{}` would unfold {cols} values per sample, more than 2^31", decl.name));
+        return None;
+    }
+    Some(Kind::Conv2d { co, geo })
+}
+
+fn out_channels(decl: &LayerDecl, kind: &str, opts: &Options, errors: &mut Errors) -> Option<usize> {
+    let name = &decl.name;
+    match opts.positional.as_slice() {
+        [] => {
+            errors.error(&decl.kind, format!("`{kind}` layer `{name}` needs its number of output channels, e.g. `{kind}(16, kernel = 3)`"));
+            None
+        }
+        [v] => size(v, &format!("layer `{name}`"), "output channels", errors),
+        [_, extra, ..] => {
+            errors.error(*extra, format!("`{kind}` takes one positional value, the output channels; name the others (`kernel = 3`)"));
+            None
+        }
+    }
+}
+
+/// Rule: `ConvTranspose2d(out_channels, kernel, stride, padding)` on an image; the output
+/// `(n − 1) s − 2p + k` is positive on both axes.
+fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, symbol::CONV_TRANSPOSE2D, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors)?;
+    let co = out_channels(decl, symbol::CONV_TRANSPOSE2D, &opts, errors);
+    let (ci, hi, wi) = image_input(decl, symbol::CONV_TRANSPOSE2D, prev?, errors)?;
+    let what = format!("layer `{}`", decl.name);
+    let Some(kernel_value) = opts.named.get(symbol::KERNEL) else {
+        errors.error(&decl.kind, format!("layer `{}` needs a kernel size, e.g. `kernel = 2`", decl.name));
+        return None;
+    };
+    let kernel = pair(kernel_value, &what, "kernel size", false, errors);
+    let stride = opts.named.get(symbol::STRIDE).map_or(Some((1, 1)), |v| pair(v, &what, "stride", false, errors));
+    let padding = opts.named.get(symbol::PADDING).map_or(Some((0, 0)), |v| pair(v, &what, "padding", true, errors));
+    let (co, (kh, kw), (sh, sw), (ph, pw)) = (co?, kernel?, stride?, padding?);
+    let (Some(h), Some(w)) = (conv_transpose_output(hi, kh, sh, ph), conv_transpose_output(wi, kw, sw, pw)) else {
+        errors.error(
+            *kernel_value,
+            format!(
+                "layer `{}`: on its input {} the output size (n - 1) x stride - 2 x padding + kernel is not positive; reduce the padding",
+                decl.name,
+                Shape::Image { c: ci, h: hi, w: wi }.text()
+            ),
+        );
+        return None;
+    };
+    Some(Kind::ConvTranspose2d { ci, co, geo: Geo { c: co, h, w, kh, kw, sh, sw, ph, pw, ho: hi, wo: wi } })
+}
+
+/// Rule: `MaxPool2d(k)` / `AvgPool2d(k)` (or `kernel = k`), `stride` defaulting to the
+/// kernel, `padding` at most half the kernel (PyTorch's rule), on an image.
+fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, kind, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors)?;
+    let kernel = match (opts.positional.as_slice(), opts.named.get(symbol::KERNEL)) {
+        ([k], None) => Some(*k),
+        ([], Some(k)) => Some(*k),
+        ([], None) => None,
+        _ => {
+            errors.error(&decl.kind, format!("`{kind}` layer `{}` takes its kernel once: `{kind}(2)` or `{kind}(kernel = 2)`", decl.name));
+            return None;
+        }
+    };
+    let input = image_input(decl, kind, prev?, errors)?;
+    let geo = window(decl, input, &opts, kernel, None, errors)?;
+    if 2 * geo.ph > geo.kh || 2 * geo.pw > geo.kw {
+        let padding = opts.named.get(symbol::PADDING).copied();
+        errors.error(
+            padding,
+            format!("layer `{}`: padding must be at most half the {} x {} kernel, or a window could hold only padding", decl.name, geo.kh, geo.kw),
+        );
+        return None;
+    }
+    Some(if kind == symbol::MAX_POOL2D { Kind::MaxPool { geo } } else { Kind::AvgPool { geo } })
+}
+
+/// Rule: `Flatten` turns an image into its `C·H·W` features, in place; on a flat input it
+/// would do nothing.
+fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, symbol::FLATTEN, &[], errors)?;
+    if let Some(v) = opts.positional.first() {
+        errors.error(*v, format!("`Flatten` layer `{}` takes no arguments", decl.name));
+        return None;
+    }
+    no_activation(decl, "flatten", errors)?;
+    let prev = prev?;
+    if let flat @ Shape::Flat(_) = prev.shape {
+        errors.error(&decl.kind, format!("`Flatten` layer `{}` has nothing to do: {}; remove it", decl.name, prev.producer.produces(flat)));
+        return None;
+    }
+    Some(Kind::Flatten)
+}
+
+/// Rule: `BatchNorm` (optionally `eps = e` > 0, `momentum = m` in [0, 1]) normalises the
+/// features of a flat input or the channels of an image; directly after another
+/// `BatchNorm` it would normalise what is already normalised.
+fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, symbol::BATCH_NORM, &[symbol::EPS, symbol::MOMENTUM], errors)?;
+    if let Some(v) = opts.positional.first() {
+        errors.error(*v, format!("`BatchNorm` layer `{}` infers its size; name its options, e.g. `BatchNorm(eps = 1e-3)`", decl.name));
+        return None;
+    }
+    let mut get = |key: &str, default: f64, ok: fn(f64) -> bool, rule: &str| -> Option<f64> {
+        match opts.named.get(key) {
+            None => Some(default),
+            Some(v) => match number(v) {
+                Some(x) if ok(x) => Some(x),
+                _ => {
+                    errors.error(*v, format!("`{key}` of layer `{}` must be {rule}, found `{}`", decl.name, v.text()));
+                    None
+                }
+            },
+        }
+    };
+    let eps = get(symbol::EPS, 1e-5, |e| e > 0.0 && e.is_finite(), "a positive number");
+    let momentum = get(symbol::MOMENTUM, 0.1, |m| (0.0..=1.0).contains(&m), "in [0, 1]");
+    let prev = prev?;
+    if prev.batch_norm {
+        let Producer::Layer(before) = &prev.producer else { return None };
+        errors.error(
+            &decl.kind,
+            format!("`BatchNorm` layer `{}` directly follows `BatchNorm` layer `{before}`, whose output is already normalised; remove one", decl.name),
+        );
+        return None;
+    }
+    let (channels, spatial) = match prev.shape {
+        Shape::Flat(n) => (n, 1),
+        Shape::Image { c, h, w } => (c, h * w),
+    };
+    Some(Kind::BatchNorm { channels, spatial, eps: eps?, momentum: momentum? })
+}
+
 /// Resolves `-> Name(args)`; `Identity` when absent.
 fn activation(decl: &LayerDecl, kind: Option<Kind>, errors: &mut Errors) -> Option<Activation> {
-    let Some(ActivationDecl { name, args, .. }) = &decl.activation else {
+    let Some(ActivationDecl { name, args }) = &decl.activation else {
         return Some(Activation::Identity);
     };
-    if matches!(kind, Some(Kind::Dropout { .. })) {
-        // Reported by `dropout`.
+    if matches!(kind, Some(Kind::Dropout { .. } | Kind::Flatten)) {
+        // Reported by the layer's own rule.
         return Some(Activation::Identity);
     }
     let layer = &decl.name;
     let text = name.to_string();
     let no_args = |act: Activation, errors: &mut Errors| match args {
         Some(a) => {
-            errors.at(
-                a.span,
-                format!("activation `{text}` of layer `{layer}` takes no arguments; write `-> {text}`"),
-            );
+            errors.at(a.span, format!("activation `{text}` of layer `{layer}` takes no arguments; write `-> {text}`"));
             None
         }
         None => Some(act),
@@ -430,10 +874,7 @@ fn activation(decl: &LayerDecl, kind: Option<Kind>, errors: &mut Errors) -> Opti
         symbol::SOFTMAX => no_args(Activation::Softmax, errors),
         symbol::LEAKY_RELU => leaky_relu(layer, args.as_ref(), errors),
         other => {
-            errors.error(
-                name,
-                symbol::unknown("activation", other, &format!(" on layer `{layer}`"), symbol::ACTIVATIONS),
-            );
+            errors.error(name, symbol::unknown("activation", other, &format!(" on layer `{layer}`"), symbol::ACTIVATIONS));
             None
         }
     }
@@ -451,12 +892,7 @@ fn leaky_relu(layer: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option
         [Arg::Named { name, .. }] => {
             errors.error(
                 name,
-                symbol::unknown(
-                    "option",
-                    &name.to_string(),
-                    &format!(" for `LeakyRelu` on layer `{layer}`"),
-                    &[symbol::SLOPE],
-                ),
+                symbol::unknown("option", &name.to_string(), &format!(" for `LeakyRelu` on layer `{layer}`"), &[symbol::SLOPE]),
             );
             return None;
         }
@@ -468,23 +904,11 @@ fn leaky_relu(layer: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option
     match number(value) {
         Some(s) if s >= 0.0 && s.is_finite() => Some(Activation::LeakyRelu(s)),
         Some(_) => {
-            errors.error(
-                value,
-                format!(
-                    "the slope of `LeakyRelu` on layer `{layer}` must be non-negative and finite, found `{}`",
-                    value.text()
-                ),
-            );
+            errors.error(value, format!("the slope of `LeakyRelu` on layer `{layer}` must be non-negative and finite, found `{}`", value.text()));
             None
         }
         None => {
-            errors.error(
-                value,
-                format!(
-                    "the slope of `LeakyRelu` on layer `{layer}` must be a number, found `{}`; {usage}",
-                    value.text()
-                ),
-            );
+            errors.error(value, format!("the slope of `LeakyRelu` on layer `{layer}` must be a number, found `{}`; {usage}", value.text()));
             None
         }
     }
@@ -492,7 +916,6 @@ fn leaky_relu(layer: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option
 
 /// The tokens of an argument, for error spans.
 fn arg_tokens(arg: &Arg) -> proc_macro2::TokenStream {
-    use quote::ToTokens;
     let mut tokens = proc_macro2::TokenStream::new();
     match arg {
         Arg::Positional(v) => v.to_tokens(&mut tokens),
@@ -507,4 +930,30 @@ fn arg_tokens(arg: &Arg) -> proc_macro2::TokenStream {
         }
     }
     tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The macro's formulas against counting window positions (the runtime's are tested
+    /// the same way, and `tests/conv_shapes.rs` checks the two agree).
+    #[test]
+    fn output_sizes() {
+        for n in 1..12 {
+            for k in 1..8 {
+                for s in 1..5 {
+                    for p in 0..4 {
+                        let counted = (0..n + 2 * p).step_by(s).filter(|&start| start + k <= n + 2 * p).count();
+                        assert_eq!(conv_output(n, k, s, p), (k <= n + 2 * p).then_some(counted));
+                        if let Some(big) = conv_transpose_output(n, k, s, p) {
+                            assert_eq!(conv_output(big, k, s, p), Some(n));
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(conv_output(3, 3, 0, 0), None);
+        assert_eq!(conv_transpose_output(1, 1, 1, 1), None);
+    }
 }

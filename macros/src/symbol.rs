@@ -7,8 +7,20 @@ pub const INPUT: &str = "input";
 pub const DENSE: &str = "Dense";
 /// `name: Dropout(keep = p)`.
 pub const DROPOUT: &str = "Dropout";
+/// `name: Conv2d(out_channels, kernel = k, stride = s, padding = p)`.
+pub const CONV2D: &str = "Conv2d";
+/// `name: ConvTranspose2d(out_channels, kernel = k, stride = s, padding = p)`.
+pub const CONV_TRANSPOSE2D: &str = "ConvTranspose2d";
+/// `name: MaxPool2d(k)`.
+pub const MAX_POOL2D: &str = "MaxPool2d";
+/// `name: AvgPool2d(k)`.
+pub const AVG_POOL2D: &str = "AvgPool2d";
+/// `name: Flatten`.
+pub const FLATTEN: &str = "Flatten";
+/// `name: BatchNorm`.
+pub const BATCH_NORM: &str = "BatchNorm";
 /// Every layer kind.
-pub const LAYERS: &[&str] = &[DENSE, DROPOUT];
+pub const LAYERS: &[&str] = &[DENSE, CONV2D, CONV_TRANSPOSE2D, MAX_POOL2D, AVG_POOL2D, FLATTEN, BATCH_NORM, DROPOUT];
 
 /// Activations.
 pub const IDENTITY: &str = "Identity";
@@ -29,6 +41,16 @@ pub const ACTIVATIONS: &[&str] = &[IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, SO
 pub const KEEP: &str = "keep";
 /// Leaky ReLU's negative slope.
 pub const SLOPE: &str = "slope";
+/// Convolution and pooling kernel size.
+pub const KERNEL: &str = "kernel";
+/// Convolution and pooling stride.
+pub const STRIDE: &str = "stride";
+/// Convolution and pooling zero padding.
+pub const PADDING: &str = "padding";
+/// Batch norm's `ε`.
+pub const EPS: &str = "eps";
+/// Batch norm's running-statistics momentum.
+pub const MOMENTUM: &str = "momentum";
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -101,17 +123,19 @@ mod tests {
         assert_eq!(suggest("Rleu", ACTIVATIONS), Some(RELU));
         assert_eq!(suggest("Leaky", ACTIVATIONS), None);
         assert_eq!(suggest("kep", &[KEEP]), Some(KEEP));
-        assert_eq!(suggest("Conv", LAYERS), None);
+        assert_eq!(suggest("Conv", LAYERS), Some(CONV2D));
+        assert_eq!(suggest("Linear", LAYERS), None);
+        assert_eq!(suggest("maxpool2d", LAYERS), Some(MAX_POOL2D));
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("rleu", "relu"), 1);
         assert_eq!(
             unknown("layer", "Dens", "", LAYERS),
-            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Dropout`"
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `Flatten`, `BatchNorm`, `Dropout`"
         );
         assert_eq!(distance("rleu", "relu"), 1);
         assert_eq!(
             unknown("layer", "Dens", "", LAYERS),
-            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Dropout`"
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `Flatten`, `BatchNorm`, `Dropout`"
         );
     }
 }

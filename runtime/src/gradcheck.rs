@@ -63,7 +63,7 @@ impl GradientReport {
 
 /// The loss of one training forward pass with the dropout masks of `seed`.
 fn loss_at<T, M, L, Y, const IN: usize, const OUT: usize, const B: usize>(
-    net: &M,
+    net: &mut M,
     x: &SMatrix<T, IN, B>,
     y: &Y,
     loss: &L,
@@ -113,7 +113,9 @@ fn libm_sqrt(v: f64) -> f64 {
 }
 
 /// Compares `backward` with central differences of step `h` for every trainable tensor
-/// of `net` and for the input `x`; see the [module docs](self). `net` is restored exactly.
+/// of `net` and for the input `x`; see the [module docs](self). The trainable values of
+/// `net` are restored exactly; buffers such as batch norm's running statistics move, as
+/// in any training pass (they do not enter training-mode outputs).
 ///
 /// Each value costs two forward passes: use small networks and batches.
 ///

@@ -62,7 +62,7 @@ pub mod train;
 pub use float::Float;
 pub use model::{Model, NonFiniteLoss, TrainsHead, head};
 pub use nalgebra::{SMatrix, SVector};
-pub use params::{Parameters, Role, TensorInfo};
+pub use params::{Layout, Parameters, Role, TensorInfo};
 
 /// The pseudo-random generator sinew uses everywhere: xoshiro256++ (fast, `no_std`, 256
 /// bits of state), from `rand_xoshiro`.

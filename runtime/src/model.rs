@@ -106,14 +106,27 @@ pub trait Model<T: Float, const IN: usize, const OUT: usize>: Parameters<T> + Si
         ws: &'w mut Self::Workspace<B>,
     ) -> &'w SMatrix<T, OUT, B>;
 
-    /// Training forward pass: draws dropout masks from `rng` and records in `tw`
+    /// Training forward pass on the first `samples` columns of `x` (the others are
+    /// padding): draws dropout masks from `rng`, normalises with batch statistics (and
+    /// updates batch norm's running statistics, hence `&mut self`), and records in `tw`
     /// everything [`backward`](Self::backward) needs.
-    fn forward_train<'w, const B: usize, R: Rng + ?Sized>(
-        &self,
+    fn forward_train_partial<'w, const B: usize, R: Rng + ?Sized>(
+        &mut self,
         x: &SMatrix<T, IN, B>,
+        samples: usize,
         tw: &'w mut Self::TrainWorkspace<B>,
         rng: &mut R,
     ) -> &'w SMatrix<T, OUT, B>;
+
+    /// [`forward_train_partial`](Self::forward_train_partial) on a full batch.
+    fn forward_train<'w, const B: usize, R: Rng + ?Sized>(
+        &mut self,
+        x: &SMatrix<T, IN, B>,
+        tw: &'w mut Self::TrainWorkspace<B>,
+        rng: &mut R,
+    ) -> &'w SMatrix<T, OUT, B> {
+        self.forward_train_partial(x, B, tw, rng)
+    }
 
     /// The output of the last training pass and the buffer for `dL/d output`, which a loss
     /// fills before [`backward`](Self::backward).
@@ -163,7 +176,7 @@ where
     R: Rng + ?Sized,
     Y: ?Sized,
 {
-    net.forward_train(x, tw, rng);
+    net.forward_train_partial(x, samples, tw, rng);
     let (output, grad) = M::output_and_grad(tw);
     let value = loss.gradient_partial(output, y, samples, grad);
     if !value.is_finite() {

@@ -19,13 +19,24 @@ pub enum Role {
     Buffer,
 }
 
+/// How a tensor's values are laid out in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// Row-major in the PyTorch shape: exactly PyTorch's layout (vectors, and convolution
+    /// kernels, stored as nalgebra matrices of `product(shape[1..])` rows and `shape[0]`
+    /// columns).
+    RowMajor,
+    /// Column-major with `shape[0]` rows and `product(shape[1..])` columns: the transpose
+    /// of PyTorch's layout (dense weights, stored as `(out, in)` nalgebra matrices).
+    ColumnMajor,
+}
+
 /// The description of one tensor of a [`Parameters`] value.
 ///
 /// # Layout
-/// The data is the nalgebra storage of the tensor: for a tensor of one dimension, its
-/// values in order; for more dimensions, a column-major matrix with `shape[0]` rows and
-/// `product(shape[1..])` columns. PyTorch stores the same tensor row-major, so the two
-/// layouts are transposes of each other ([`TensorInfo::to_row_major`] converts).
+/// The data is the nalgebra storage of the tensor, described by [`Layout`];
+/// [`TensorInfo::to_row_major`] and [`TensorInfo::from_row_major`] convert to and from
+/// PyTorch's row-major layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TensorInfo {
     /// The PyTorch `state_dict` name, e.g. `"hidden.weight"`.
@@ -34,6 +45,8 @@ pub struct TensorInfo {
     pub shape: &'static [usize],
     /// Whether it is trained and decayed.
     pub role: Role,
+    /// How the values are laid out.
+    pub layout: Layout,
 }
 
 impl TensorInfo {
@@ -63,7 +76,10 @@ impl TensorInfo {
     /// # Panics
     /// If either slice does not hold exactly [`len`](Self::len) values.
     pub fn to_row_major<T: Copy>(&self, storage: &[T], row_major: &mut [T]) {
-        transpose(storage, row_major, self.rows(), self.len());
+        match self.layout {
+            Layout::RowMajor => copy(storage, row_major, self.len()),
+            Layout::ColumnMajor => transpose(storage, row_major, self.rows(), self.len()),
+        }
     }
 
     /// Copies `row_major` (PyTorch's layout) into `storage` (sinew's layout).
@@ -71,10 +87,19 @@ impl TensorInfo {
     /// # Panics
     /// If either slice does not hold exactly [`len`](Self::len) values.
     pub fn from_row_major<T: Copy>(&self, row_major: &[T], storage: &mut [T]) {
-        let rows = self.rows();
-        let cols = self.len().checked_div(rows).unwrap_or(0);
-        transpose(row_major, storage, cols, self.len());
+        match self.layout {
+            Layout::RowMajor => copy(row_major, storage, self.len()),
+            Layout::ColumnMajor => {
+                let cols = self.len().checked_div(self.rows()).unwrap_or(0);
+                transpose(row_major, storage, cols, self.len());
+            }
+        }
     }
+}
+
+fn copy<T: Copy>(src: &[T], dst: &mut [T], len: usize) {
+    assert!(src.len() == len && dst.len() == len, "tensor of {len} values expected");
+    dst.copy_from_slice(src);
 }
 
 /// `dst` (row-major `rows × cols`) from `src` (column-major `rows × cols`).
@@ -157,7 +182,7 @@ mod tests {
 
     #[test]
     fn row_major_round_trip() {
-        let info = TensorInfo { name: "w", shape: &[2, 3], role: Role::Weight };
+        let info = TensorInfo { name: "w", shape: &[2, 3], role: Role::Weight, layout: Layout::ColumnMajor };
         // column-major [[1, 2, 3], [4, 5, 6]]
         let storage = [1, 4, 2, 5, 3, 6];
         let mut rm = [0; 6];
@@ -170,9 +195,9 @@ mod tests {
 
     #[test]
     fn vectors_and_4d_kernels() {
-        let bias = TensorInfo { name: "b", shape: &[3], role: Role::Bias };
+        let bias = TensorInfo { name: "b", shape: &[3], role: Role::Bias, layout: Layout::RowMajor };
         assert_eq!((bias.len(), bias.rows()), (3, 3));
-        let conv = TensorInfo { name: "k", shape: &[4, 2, 3, 3], role: Role::Weight };
+        let conv = TensorInfo { name: "k", shape: &[4, 2, 3, 3], role: Role::Weight, layout: Layout::ColumnMajor };
         assert_eq!((conv.len(), conv.rows()), (72, 4));
     }
 }

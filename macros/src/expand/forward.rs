@@ -1,58 +1,42 @@
 //! The inference and training forward passes.
 
-use super::{Names, activation_value, lit};
-use crate::shape::{Activation, Kind, Model};
+use super::{Names, layers};
+use crate::shape::{Kind, Model};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Ident;
 
-/// The layer whose training buffers hold the network output.
-pub fn last_buffer(model: &Model) -> (Ident, usize) {
-    let last = model.layers.last().map(|l| (l.name.clone(), l.output.len()));
-    // `resolve` guarantees at least one layer.
-    last.unwrap_or_else(|| (model.net.name.clone(), 0))
+/// The layer whose training buffers hold the network output (the last one with buffers:
+/// a trailing `Flatten` shares its input's).
+pub fn last_buffer(model: &Model) -> Ident {
+    let last = model.layers.iter().rev().find(|l| layers::training_buffer(l).is_some()).map(|l| l.name.clone());
+    // `resolve` guarantees a layer with parameters, and those have buffers.
+    last.unwrap_or_else(|| model.net.name.clone())
 }
 
-/// `f(values)` in place, or nothing for the identity.
-pub fn apply_activation(
-    act: Activation,
-    values: TokenStream,
-    features: usize,
-    span: proc_macro2::Span,
-) -> TokenStream {
-    if act == Activation::Identity {
-        return TokenStream::new();
-    }
-    let value = activation_value(act);
-    let n = lit(features);
-    quote_spanned!(span=> ::sinew::activation::Activation::forward(&#value, #values.as_mut_slice(), #n);)
-}
-
-/// `pub fn forward`: dropout is the identity, so each layer reads the last buffer written.
+/// `pub fn forward`: dropout and flatten are the identity, so each layer reads the last
+/// buffer written.
 pub fn inference(model: &Model, names: &Names) -> TokenStream {
     let Names { input, output, workspace, .. } = names;
     let mut current = quote!(x);
     let mut body = TokenStream::new();
     for layer in &model.layers {
-        let name = &layer.name;
         let comment = format!(" {}", layer.text());
-        match layer.kind {
-            Kind::Dense { .. } => {
-                let act =
-                    apply_activation(layer.activation, quote!(ws.#name), layer.output.len(), layer.span);
-                body.extend(quote_spanned! {layer.span=>
-                    #[doc = #comment]
-                    self.#name.forward(#current, &mut ws.#name);
-                    #act
-                });
-                current = quote!(&ws.#name);
-            }
-            Kind::Dropout { .. } => {}
+        let step = layers::forward(layer, &current);
+        if !step.is_empty() {
+            body.extend(quote_spanned! {layer.span=>
+                #[doc = #comment]
+                { #step }
+            });
+        }
+        if layers::inference_buffer(layer).is_some() {
+            let path = layers::value_path(layer, quote!(ws));
+            current = quote!(&#path);
         }
     }
     quote! {
-        /// Inference on a batch of `B` samples (one per column): dropout is off. The output
-        /// lives in `ws`; nothing is allocated.
+        /// Inference on a batch of `B` samples (one per column): dropout is off and batch
+        /// norm uses its running statistics. The output lives in `ws`; nothing is allocated.
         #[allow(unused_doc_comments)]
         pub fn forward<'w, const B: usize>(
             &self,
@@ -65,55 +49,67 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
     }
 }
 
-/// `pub fn forward_train`: draws dropout masks and records every layer's output.
+/// `pub fn forward_train_partial` and `forward_train`.
 pub fn training(model: &Model, names: &Names) -> TokenStream {
     let Names { input, output, train, .. } = names;
     let mut current = quote!(x);
     let mut body = TokenStream::new();
-    let mut uses_rng = false;
     for layer in &model.layers {
-        let name = &layer.name;
         let comment = format!(" {}", layer.text());
-        match layer.kind {
-            Kind::Dense { .. } => {
-                let act = apply_activation(
-                    layer.activation,
-                    quote!(tw.#name.value),
-                    layer.output.len(),
-                    layer.span,
-                );
-                body.extend(quote_spanned! {layer.span=>
-                    #[doc = #comment]
-                    self.#name.forward(#current, &mut tw.#name.value);
-                    #act
-                });
-            }
-            Kind::Dropout { keep } => {
-                uses_rng = true;
-                let keep = proc_macro2::Literal::f64_suffixed(keep);
-                body.extend(quote_spanned! {layer.span=>
-                    #[doc = #comment]
-                    ::sinew::layers::Dropout { keep: #keep }.forward_train(#current, &mut tw.#name.mask, &mut tw.#name.value, rng);
-                });
-            }
+        let step = layers::forward_train(layer, &current);
+        if !step.is_empty() {
+            body.extend(quote_spanned! {layer.span=>
+                #[doc = #comment]
+                { #step }
+            });
         }
-        current = quote!(&tw.#name.value);
+        if layers::training_buffer(layer).is_some() {
+            let name = &layer.name;
+            current = quote!(&tw.#name.value);
+        }
     }
+    let uses_rng = model.layers.iter().any(|l| matches!(l.kind, Kind::Dropout { .. }));
     let silence = (!uses_rng).then(|| quote!(let _ = rng;));
+    let batch_norm = model.has_batch_norm().then(|| {
+        let message = format!(
+            "`{}` has batch norm, which cannot train on batches of one sample (the variance of one value is 0); use a batch size of at least 2",
+            model.net.name
+        );
+        quote!(const { ::core::assert!(B > 1, #message) };)
+    });
     quote! {
-        /// The training forward pass on a batch of `B` samples: dropout masks are drawn
-        /// from `rng`, and every layer's output is recorded in `tw` for
-        /// [`backward`](Self::backward). Returns the output; nothing is allocated.
+        /// The training forward pass on the first `samples` columns of a batch of `B` (the
+        /// rest is padding): dropout masks are drawn from `rng`, batch norm normalises with
+        /// the statistics of the real samples and updates its running statistics, and
+        /// every layer's output is recorded in `tw` for [`backward`](Self::backward).
+        /// Returns the output; nothing is allocated.
+        ///
+        /// # Panics
+        /// If `samples` is 0 or larger than `B`.
         #[allow(unused_doc_comments)]
+        pub fn forward_train_partial<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
+            &mut self,
+            x: &#input<B, T>,
+            samples: usize,
+            tw: &'w mut #train<B, T>,
+            rng: &mut R,
+        ) -> &'w #output<B, T> {
+            #batch_norm
+            ::core::assert!(samples >= 1 && samples <= B, "a batch of {} columns cannot hold {} samples", B, samples);
+            tw.samples = samples;
+            #silence
+            #body
+            #current
+        }
+
+        /// [`forward_train_partial`](Self::forward_train_partial) on a full batch.
         pub fn forward_train<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
-            &self,
+            &mut self,
             x: &#input<B, T>,
             tw: &'w mut #train<B, T>,
             rng: &mut R,
         ) -> &'w #output<B, T> {
-            #silence
-            #body
-            #current
+            self.forward_train_partial(x, B, tw, rng)
         }
     }
 }

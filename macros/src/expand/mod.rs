@@ -4,10 +4,11 @@
 
 mod backward;
 mod forward;
+mod layers;
 mod params;
 
 use crate::report::Errors;
-use crate::shape::{Activation, Kind, Layer, Model};
+use crate::shape::{Activation, Layer, Model};
 use crate::{check, fallback, parse, shape};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -144,31 +145,24 @@ fn expand(model: &Model) -> TokenStream {
         quote!(#[doc = #doc])
     });
 
-    let fields = model.layers.iter().filter(|l| l.has_params()).map(|layer| {
+    let fields = model.layers.iter().filter_map(|layer| {
         let name = &layer.name;
         let docs = layer_docs(layer);
-        let ty = layer_type(layer);
-        quote_spanned!(layer.span=> #docs pub #name: #ty,)
+        let ty = layers::field_type(layer)?;
+        Some(quote_spanned!(layer.span=> #docs pub #name: #ty,))
     });
 
-    let ws_fields = model.layers.iter().filter(|l| l.has_params()).map(|layer| {
+    let ws_fields = model.layers.iter().filter_map(|layer| {
         let name = &layer.name;
-        let n = lit(layer.output.len());
-        let doc = format!(" Output of `{}`, one column per sample.", layer.name);
-        quote!(#[doc = #doc] pub #name: ::sinew::SMatrix<T, #n, B>,)
+        let ty = layers::inference_buffer(layer)?;
+        let doc = format!(" Inference buffers of `{}`, one column per sample.", layer.name);
+        Some(quote!(#[doc = #doc] pub #name: #ty,))
     });
-    let train_fields = model.layers.iter().map(|layer| {
+    let train_fields = model.layers.iter().filter_map(|layer| {
         let name = &layer.name;
-        let n = lit(layer.output.len());
-        let doc = format!(" Buffers of `{}`.", layer.name);
-        match layer.kind {
-            Kind::Dense { .. } => {
-                quote!(#[doc = #doc] pub #name: ::sinew::layers::Buffers<T, #n, B>,)
-            }
-            Kind::Dropout { .. } => {
-                quote!(#[doc = #doc] pub #name: ::sinew::layers::DropoutBuffers<T, #n, B>,)
-            }
-        }
+        let ty = layers::training_buffer(layer)?;
+        let doc = format!(" Training buffers of `{}`.", layer.name);
+        Some(quote!(#[doc = #doc] pub #name: #ty,))
     });
 
     let consts = params::consts(model);
@@ -177,12 +171,18 @@ fn expand(model: &Model) -> TokenStream {
     let forward = forward::inference(model, &names);
     let forward_train = forward::training(model, &names);
     let backward = backward::backward(model, &names);
-    let (last, _) = forward::last_buffer(model);
+    let last = forward::last_buffer(model);
     let head = head(model.head());
-    let input_doc = format!(
-        " A batch of `B` inputs of [`{net}`]: {} features by `B` samples (one column each).",
-        model.input.len()
-    );
+    let input_doc = match model.input {
+        crate::shape::Shape::Flat(n) => {
+            format!(" A batch of `B` inputs of [`{net}`]: {n} features by `B` samples (one column each).")
+        }
+        image => format!(
+            " A batch of `B` inputs of [`{net}`]: {} images, {} values each in channel-major (NCHW) order, by `B` samples (one column each).",
+            image.text(),
+            image.len()
+        ),
+    };
     let output_doc =
         format!(" A batch of `B` outputs of [`{net}`]: {} values by `B` samples.", model.output().len());
     let ws_doc = format!(
@@ -222,6 +222,8 @@ fn expand(model: &Model) -> TokenStream {
             #(#train_fields)*
             #[doc = #grads_doc]
             pub grads: #net<T>,
+            /// Real samples in the batch of the last training pass (the rest is padding).
+            pub samples: usize,
         }
 
         impl<const B: usize, T: ::sinew::Float> #workspace<B, T> {
@@ -316,13 +318,14 @@ fn expand(model: &Model) -> TokenStream {
                 #net::forward(self, x, ws)
             }
 
-            fn forward_train<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
-                &self,
+            fn forward_train_partial<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
+                &mut self,
                 x: &::sinew::SMatrix<T, #inputs, B>,
+                samples: usize,
                 tw: &'w mut #train<B, T>,
                 rng: &mut R,
             ) -> &'w ::sinew::SMatrix<T, #outputs, B> {
-                #net::forward_train(self, x, tw, rng)
+                #net::forward_train_partial(self, x, samples, tw, rng)
             }
 
             fn output_and_grad<const B: usize>(
@@ -376,16 +379,5 @@ fn expand(model: &Model) -> TokenStream {
                 }
             }
         }
-    }
-}
-
-/// The field type of a layer with parameters.
-fn layer_type(layer: &Layer) -> TokenStream {
-    match layer.kind {
-        Kind::Dense { inputs, outputs } => {
-            let (i, o) = (lit(inputs), lit(outputs));
-            quote!(::sinew::layers::Dense<T, #i, #o>)
-        }
-        Kind::Dropout { .. } => quote!(()),
     }
 }

@@ -1,43 +1,34 @@
 //! Parameter consts, the named-tensor visitor and initialisation.
 
-use super::{Names, lit};
-use crate::shape::{Activation, Kind, Model};
+use super::{Names, layers, lit};
+use crate::shape::Model;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 /// `INPUT`, `OUTPUT`, `PARAMETERS`, `SUMMARY`.
 pub fn consts(model: &Model) -> TokenStream {
     let inputs = lit(model.input.len());
     let outputs = lit(model.output().len());
-    let parameters: usize = model.layers.iter().map(|l| parameter_count(l.kind)).sum();
-    let parameters = lit(parameters);
+    let parameters = lit(model.layers.iter().map(|l| l.parameter_count()).sum());
     let summary = summary(model);
     quote! {
-        /// Input features per sample.
+        /// Input values per sample.
         pub const INPUT: usize = #inputs;
-        /// Outputs per sample.
+        /// Output values per sample.
         pub const OUTPUT: usize = #outputs;
-        /// Trainable values (weights and biases).
+        /// Trainable values (weights, biases, batch-norm scales and shifts).
         pub const PARAMETERS: usize = #parameters;
-        /// A table of the layers, their output sizes and parameter counts.
+        /// A table of the layers, their output shapes and parameter counts.
         pub const SUMMARY: &'static str = #summary;
     }
 }
 
-fn parameter_count(kind: Kind) -> usize {
-    match kind {
-        Kind::Dense { inputs, outputs } => inputs * outputs + outputs,
-        Kind::Dropout { .. } => 0,
-    }
-}
-
 fn summary(model: &Model) -> String {
-    let mut rows = vec![(String::from("input"), model.input.len().to_string(), String::from("0"))];
+    let mut rows = vec![(String::from("input"), model.input.text(), String::from("0"))];
     for layer in &model.layers {
-        let decl = layer.text();
-        rows.push((decl, layer.output.len().to_string(), parameter_count(layer.kind).to_string()));
+        rows.push((layer.text(), layer.output.text(), layer.parameter_count().to_string()));
     }
-    let total: usize = model.layers.iter().map(|l| parameter_count(l.kind)).sum();
+    let total: usize = model.layers.iter().map(|l| l.parameter_count()).sum();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(6);
     let mut out = format!("{:<w0$}  {:>w1$}  {}\n", "layer", "output", "parameters");
@@ -48,33 +39,26 @@ fn summary(model: &Model) -> String {
     out
 }
 
-/// `impl Parameters`: PyTorch `state_dict` names and shapes.
+/// `impl Parameters`: PyTorch `state_dict` names, shapes and layouts.
 pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
     let net = &names.net;
     let mut infos = Vec::new();
     let mut getters = Vec::new();
     let mut setters = Vec::new();
-    let mut index = 0usize;
     for layer in &model.layers {
         let name = &layer.name;
-        if let Kind::Dense { inputs, outputs } = layer.kind {
-            let (i, o) = (lit(inputs), lit(outputs));
-            let weight = format!("{name}.weight");
-            let bias = format!("{name}.bias");
-            infos.push(
-                quote!(::sinew::TensorInfo { name: #weight, shape: &[#o, #i], role: ::sinew::Role::Weight }),
-            );
-            infos.push(quote!(::sinew::TensorInfo { name: #bias, shape: &[#o], role: ::sinew::Role::Bias }));
-            let (iw, ib) = (lit(index), lit(index + 1));
-            getters.push(quote!(#iw => self.#name.weight.as_slice(),));
-            getters.push(quote!(#ib => self.#name.bias.as_slice(),));
-            setters.push(quote!(#iw => self.#name.weight.as_mut_slice(),));
-            setters.push(quote!(#ib => self.#name.bias.as_mut_slice(),));
-            index += 2;
+        for t in layers::tensors(layer) {
+            let full = format!("{name}.{}", t.suffix);
+            let shape = t.shape.iter().map(|&d| lit(d));
+            let (role, layout) = (&t.role, &t.layout);
+            infos.push(quote!(::sinew::TensorInfo { name: #full, shape: &[#(#shape),*], role: #role, layout: #layout }));
+            let index = lit(getters.len());
+            let field = format_ident!("{}", t.field);
+            getters.push(quote!(#index => self.#name.#field.as_slice(),));
+            setters.push(quote!(#index => self.#name.#field.as_mut_slice(),));
         }
     }
-    let count = index;
-    let message = format!("`{net}` has {count} tensors; index {{}} is out of range");
+    let message = format!("`{net}` has {} tensors; index {{}} is out of range", getters.len());
     quote! {
         impl<T: ::sinew::Float> ::sinew::Parameters<T> for #net<T> {
             const TENSORS: &'static [::sinew::TensorInfo] = &[#(#infos),*];
@@ -96,24 +80,15 @@ pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
     }
 }
 
-/// `init` and `init_in_place`: He before the ReLU family, Xavier otherwise, zero biases.
+/// `init` and `init_in_place`: He before the ReLU family, Xavier otherwise, zero biases,
+/// batch norm at γ = 1, β = 0.
 pub fn init(model: &Model) -> TokenStream {
-    let steps = model.layers.iter().filter(|l| l.has_params()).map(|layer| {
-        let name = &layer.name;
-        let scheme = match layer.activation {
-            Activation::Relu => quote!(::sinew::init::Init::He { negative_slope: 0.0 }),
-            Activation::LeakyRelu(s) => {
-                let s = proc_macro2::Literal::f64_suffixed(s);
-                quote!(::sinew::init::Init::He { negative_slope: #s })
-            }
-            _ => quote!(::sinew::init::Init::Xavier),
-        };
-        quote!(self.#name.init(#scheme, rng);)
-    });
+    let steps = (0..model.layers.len()).filter(|&i| model.layers[i].has_params()).map(|i| layers::init(model, i));
     quote! {
         /// A freshly initialised network: He (Kaiming) normal weights before `Relu` and
-        /// `LeakyRelu`, Xavier (Glorot) normal weights otherwise, zero biases. The same
-        /// generator state gives the same network, bit for bit.
+        /// `LeakyRelu`, Xavier (Glorot) normal weights otherwise, zero biases, batch norm
+        /// at γ = 1, β = 0 with running statistics 0 and 1. The same generator state gives
+        /// the same network, bit for bit.
         ///
         /// Built by value; for large networks use `boxed_init`, which never puts the
         /// network on the stack.
@@ -125,6 +100,7 @@ pub fn init(model: &Model) -> TokenStream {
 
         /// Re-initialises every layer in place (see [`init`](Self::init)).
         pub fn init_in_place<R: ::sinew::__private::Rng + ?Sized>(&mut self, rng: &mut R) {
+            let _ = &rng;
             #(#steps)*
         }
     }

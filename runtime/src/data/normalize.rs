@@ -1,5 +1,5 @@
 use crate::Float;
-use crate::params::{Parameters, Role, TensorInfo};
+use crate::params::{Layout, Parameters, Role, TensorInfo};
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
 
@@ -90,8 +90,8 @@ impl<T: Float, const N: usize> Normalizer<T, N> {
 
 impl<T: Float, const N: usize> Parameters<T> for Normalizer<T, N> {
     const TENSORS: &'static [TensorInfo] = &[
-        TensorInfo { name: "mean", shape: &[N], role: Role::Buffer },
-        TensorInfo { name: "std", shape: &[N], role: Role::Buffer },
+        TensorInfo { name: "mean", shape: &[N], role: Role::Buffer, layout: Layout::RowMajor },
+        TensorInfo { name: "std", shape: &[N], role: Role::Buffer, layout: Layout::RowMajor },
     ];
 
     fn tensor(&self, index: usize) -> &[T] {

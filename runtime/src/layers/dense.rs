@@ -1,7 +1,7 @@
 use crate::Float;
 use crate::init::Init;
 use crate::linalg;
-use crate::params::{Parameters, Role, TensorInfo};
+use crate::params::{Layout, Parameters, Role, TensorInfo};
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
 use rand_core::Rng;
@@ -86,8 +86,8 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
 /// The layer on its own: tensors `weight` and `bias`.
 impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
     const TENSORS: &'static [TensorInfo] = &[
-        TensorInfo { name: "weight", shape: &[O, I], role: Role::Weight },
-        TensorInfo { name: "bias", shape: &[O], role: Role::Bias },
+        TensorInfo { name: "weight", shape: &[O, I], role: Role::Weight, layout: Layout::ColumnMajor },
+        TensorInfo { name: "bias", shape: &[O], role: Role::Bias, layout: Layout::RowMajor },
     ];
 
     fn tensor(&self, index: usize) -> &[T] {

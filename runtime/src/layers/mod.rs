@@ -1,15 +1,21 @@
 //! Layer kernels. Each is usable on its own, with its sizes as const generics; the
 //! `network!` macro only wires them together.
 
+mod batchnorm;
+mod conv;
 mod dense;
 mod dropout;
+mod pool;
 
+pub use batchnorm::{BatchNorm, BatchNormBuffers};
+pub use conv::{Conv2d, ConvTranspose2d, Geometry, col2im, conv_output_size, conv_transpose_output_size, im2col};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use pool::{AvgPool2d, MaxPool2d};
 
 use crate::Float;
 use bytemuck::Zeroable;
-use nalgebra::SMatrix;
+use nalgebra::{SMatrix, SVector};
 
 /// The buffers of one layer for a batch of `B` samples: its output and, during training,
 /// the gradient of the loss with respect to that output.
@@ -32,4 +38,68 @@ pub struct DropoutBuffers<T: Float, const N: usize, const B: usize> {
     pub grad: SMatrix<T, N, B>,
     /// `1 / keep` where a unit was kept, 0 where it was dropped.
     pub mask: SMatrix<T, N, B>,
+}
+
+/// The inference buffers of a convolution: its output and one sample's unfolding.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct ConvScratch<T: Float, const N: usize, const COLS: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// One sample's unfolding (scratch).
+    pub cols: SVector<T, COLS>,
+}
+
+/// The training buffers of a [`Conv2d`]: output, gradient, every sample's unfolding (kept
+/// for the weight gradient) and a scratch unfolding for the input gradient.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct Conv2dBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// Every sample's unfolding.
+    pub cols: SMatrix<T, COLS, B>,
+    /// Scratch for the input gradient.
+    pub dcols: SVector<T, COLS>,
+}
+
+/// The training buffers of a [`ConvTranspose2d`]: output, gradient and one sample's
+/// unfolding (scratch for forward and backward).
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct ConvTransposeBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// Scratch unfolding.
+    pub cols: SVector<T, COLS>,
+}
+
+/// The training buffers of a [`MaxPool2d`]: output, gradient and the winning input of
+/// every output.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct MaxPoolBuffers<T: Float, const N: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// Index (within the sample) of each output's winning input.
+    pub argmax: SMatrix<u32, N, B>,
+}
+
+/// The training buffers of a [`BatchNorm`]: output, gradient and the statistics of the
+/// batch.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct BatchNormTraining<T: Float, const C: usize, const N: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// `x̂` and `1/σ̂` of the last training pass.
+    pub stats: BatchNormBuffers<T, C, N, B>,
 }

@@ -1,0 +1,304 @@
+//! What each layer kind contributes to the generated code: its field type, its buffers, and
+//! its statements in the forward, training and backward passes.
+
+use super::{activation_value, lit};
+use crate::shape::{Activation, Geo, Kind, Layer, Model};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `&const { Geometry { .. } }`: the window geometry, evaluated at compile time.
+pub fn geometry(g: &Geo) -> TokenStream {
+    let Geo { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = *g;
+    let [c, h, w, kh, kw, sh, sw, ph, pw, ho, wo] = [c, h, w, kh, kw, sh, sw, ph, pw, ho, wo].map(lit);
+    quote!(&const { ::sinew::layers::Geometry { c: #c, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, ho: #ho, wo: #wo } })
+}
+
+/// The type of the layer's field in the network struct (layers with parameters only).
+pub fn field_type(layer: &Layer) -> Option<TokenStream> {
+    Some(match layer.kind {
+        Kind::Dense { inputs, outputs } => {
+            let (i, o) = (lit(inputs), lit(outputs));
+            quote!(::sinew::layers::Dense<T, #i, #o>)
+        }
+        Kind::Conv2d { co, geo } => {
+            let [ci, co, kh, kw, k] = [geo.c, co, geo.kh, geo.kw, geo.patch()].map(lit);
+            quote!(::sinew::layers::Conv2d<T, #ci, #co, #kh, #kw, #k>)
+        }
+        Kind::ConvTranspose2d { ci, co, geo } => {
+            let [ci, co, kh, kw, k] = [ci, co, geo.kh, geo.kw, geo.patch()].map(lit);
+            quote!(::sinew::layers::ConvTranspose2d<T, #ci, #co, #kh, #kw, #k>)
+        }
+        Kind::BatchNorm { channels, .. } => {
+            let c = lit(channels);
+            quote!(::sinew::layers::BatchNorm<T, #c>)
+        }
+        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => return None,
+    })
+}
+
+/// How a layer's output is reached in a workspace, e.g. `ws.c1.value`.
+pub fn value_path(layer: &Layer, root: TokenStream) -> TokenStream {
+    let name = &layer.name;
+    match layer.kind {
+        Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } => quote!(#root.#name.value),
+        _ => quote!(#root.#name),
+    }
+}
+
+/// The inference buffer type (`None` for layers that are the identity at inference).
+pub fn inference_buffer(layer: &Layer) -> Option<TokenStream> {
+    let n = lit(layer.output.len());
+    Some(match layer.kind {
+        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => {
+            let cols = lit(geo.positions() * geo.patch());
+            quote!(::sinew::layers::ConvScratch<T, #n, #cols, B>)
+        }
+        Kind::Dense { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::BatchNorm { .. } => {
+            quote!(::sinew::SMatrix<T, #n, B>)
+        }
+        Kind::Dropout { .. } | Kind::Flatten => return None,
+    })
+}
+
+/// The training buffer type (`None` for `Flatten`, which shares its input's buffers).
+pub fn training_buffer(layer: &Layer) -> Option<TokenStream> {
+    let n = lit(layer.output.len());
+    Some(match layer.kind {
+        Kind::Dense { .. } | Kind::AvgPool { .. } => quote!(::sinew::layers::Buffers<T, #n, B>),
+        Kind::Dropout { .. } => quote!(::sinew::layers::DropoutBuffers<T, #n, B>),
+        Kind::Conv2d { geo, .. } => {
+            let cols = lit(geo.positions() * geo.patch());
+            quote!(::sinew::layers::Conv2dBuffers<T, #n, #cols, B>)
+        }
+        Kind::ConvTranspose2d { geo, .. } => {
+            let cols = lit(geo.positions() * geo.patch());
+            quote!(::sinew::layers::ConvTransposeBuffers<T, #n, #cols, B>)
+        }
+        Kind::MaxPool { .. } => quote!(::sinew::layers::MaxPoolBuffers<T, #n, B>),
+        Kind::BatchNorm { channels, .. } => {
+            let c = lit(channels);
+            quote!(::sinew::layers::BatchNormTraining<T, #c, #n, B>)
+        }
+        Kind::Flatten => return None,
+    })
+}
+
+/// `f(values)` in place, or nothing for the identity.
+pub fn apply_activation(act: Activation, values: TokenStream, features: usize) -> TokenStream {
+    if act == Activation::Identity {
+        return TokenStream::new();
+    }
+    let value = activation_value(act);
+    let n = lit(features);
+    quote!(::sinew::activation::Activation::forward(&#value, #values.as_mut_slice(), #n);)
+}
+
+/// The inference statements of a layer reading `input` (an expression of type
+/// `&SMatrix`); empty for the identity layers.
+pub fn forward(layer: &Layer, input: &TokenStream) -> TokenStream {
+    let name = &layer.name;
+    let out = value_path(layer, quote!(ws));
+    let step = match layer.kind {
+        Kind::Dense { .. } => quote!(self.#name.forward(#input, &mut #out);),
+        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => {
+            let g = geometry(&geo);
+            quote!(self.#name.forward(#g, #input, &mut ws.#name.cols, &mut #out);)
+        }
+        Kind::MaxPool { geo } => {
+            let g = geometry(&geo);
+            quote!(::sinew::layers::MaxPool2d::forward(#g, #input, &mut #out);)
+        }
+        Kind::AvgPool { geo } => {
+            let g = geometry(&geo);
+            quote!(::sinew::layers::AvgPool2d::forward(#g, #input, &mut #out);)
+        }
+        Kind::BatchNorm { spatial, eps, .. } => {
+            let (s, e) = (lit(spatial), proc_macro2::Literal::f64_suffixed(eps));
+            quote!(self.#name.forward(#s, #e, #input, &mut #out);)
+        }
+        Kind::Dropout { .. } | Kind::Flatten => return TokenStream::new(),
+    };
+    let act = apply_activation(layer.activation, out, layer.output.len());
+    quote!(#step #act)
+}
+
+/// The training statements of a layer reading `input`.
+pub fn forward_train(layer: &Layer, input: &TokenStream) -> TokenStream {
+    let name = &layer.name;
+    let out = quote!(tw.#name.value);
+    let step = match layer.kind {
+        Kind::Dense { .. } => quote!(self.#name.forward(#input, &mut #out);),
+        Kind::Dropout { keep } => {
+            let keep = proc_macro2::Literal::f64_suffixed(keep);
+            quote!(::sinew::layers::Dropout { keep: #keep }.forward_train(#input, &mut tw.#name.mask, &mut #out, rng);)
+        }
+        Kind::Conv2d { geo, .. } => {
+            let g = geometry(&geo);
+            quote!(self.#name.forward_train(#g, #input, &mut tw.#name.cols, &mut #out);)
+        }
+        Kind::ConvTranspose2d { geo, .. } => {
+            let g = geometry(&geo);
+            quote!(self.#name.forward(#g, #input, &mut tw.#name.cols, &mut #out);)
+        }
+        Kind::MaxPool { geo } => {
+            let g = geometry(&geo);
+            quote!(::sinew::layers::MaxPool2d::forward_train(#g, #input, &mut #out, &mut tw.#name.argmax);)
+        }
+        Kind::AvgPool { geo } => {
+            let g = geometry(&geo);
+            quote!(::sinew::layers::AvgPool2d::forward(#g, #input, &mut #out);)
+        }
+        Kind::BatchNorm { spatial, eps, momentum, .. } => {
+            let (s, e, m) =
+                (lit(spatial), proc_macro2::Literal::f64_suffixed(eps), proc_macro2::Literal::f64_suffixed(momentum));
+            quote!(self.#name.forward_train(#s, #e, #m, samples, #input, &mut #out, &mut tw.#name.stats);)
+        }
+        Kind::Flatten => return TokenStream::new(),
+    };
+    let act = apply_activation(layer.activation, out, layer.output.len());
+    quote!(#step #act)
+}
+
+/// Where a layer's input gradient goes in backward.
+pub enum Dest {
+    /// Another layer's `grad` buffer, e.g. `tw.c1.grad`.
+    Buffer(TokenStream),
+    /// The caller's optional `input_grad`.
+    Input,
+}
+
+/// The backward statements of a layer: the activation's derivative, the parameter
+/// gradients, then `dL/d input` into `dest`. `input` is the layer's input value.
+pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest) -> TokenStream {
+    let name = &layer.name;
+    let grad = quote!(tw.#name.grad);
+    let act = if layer.activation == Activation::Identity {
+        TokenStream::new()
+    } else {
+        let value = activation_value(layer.activation);
+        let n = lit(layer.output.len());
+        quote!(::sinew::activation::Activation::backward(&#value, tw.#name.value.as_slice(), #grad.as_mut_slice(), #n);)
+    };
+    // Statements computing the input gradient into `dx`, wrapped for the destination.
+    let into = |body: &dyn Fn(TokenStream) -> TokenStream| match dest {
+        Dest::Buffer(buffer) => body(quote!(&mut #buffer)),
+        Dest::Input => {
+            let inner = body(quote!(dx));
+            quote!(if let ::core::option::Option::Some(dx) = input_grad { #inner })
+        }
+    };
+    let params_and_input = match layer.kind {
+        Kind::Dense { .. } => {
+            let dx = into(&|dx| quote!(self.#name.backward_input(&#grad, #dx);));
+            quote! {
+                ::sinew::layers::Dense::backward_params(#input, &#grad, &mut tw.grads.#name);
+                #dx
+            }
+        }
+        Kind::Dropout { .. } => into(&|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx);)),
+        Kind::Conv2d { geo, .. } => {
+            let g = geometry(&geo);
+            let dx = into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx);));
+            quote! {
+                ::sinew::layers::Conv2d::backward_params(#g, &tw.#name.cols, &#grad, &mut tw.grads.#name);
+                #dx
+            }
+        }
+        Kind::ConvTranspose2d { geo, .. } => {
+            let g = geometry(&geo);
+            let dx = into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.cols, #dx);));
+            quote! {
+                ::sinew::layers::ConvTranspose2d::backward_params(#g, #input, &#grad, &mut tw.#name.cols, &mut tw.grads.#name);
+                #dx
+            }
+        }
+        Kind::MaxPool { geo } => {
+            let g = geometry(&geo);
+            into(&|dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx);))
+        }
+        Kind::AvgPool { geo } => {
+            let g = geometry(&geo);
+            into(&|dx| quote!(::sinew::layers::AvgPool2d::backward(#g, &#grad, #dx);))
+        }
+        Kind::BatchNorm { spatial, .. } => {
+            let s = lit(spatial);
+            let dx = match dest {
+                Dest::Buffer(buffer) => quote!(::core::option::Option::Some(&mut #buffer)),
+                Dest::Input => quote!(input_grad),
+            };
+            quote!(self.#name.backward(#s, tw.samples, &#grad, &tw.#name.stats, #dx, &mut tw.grads.#name);)
+        }
+        Kind::Flatten => return TokenStream::new(),
+    };
+    quote!(#act #params_and_input)
+}
+
+/// The statement initialising a layer with parameters.
+pub fn init(model: &Model, index: usize) -> TokenStream {
+    let layer = &model.layers[index];
+    let name = &layer.name;
+    if let Kind::BatchNorm { .. } = layer.kind {
+        return quote!(self.#name.init(););
+    }
+    // The activation this layer's output goes through: its own, or that of a batch norm
+    // right after it.
+    let act = match (layer.activation, model.layers.get(index + 1)) {
+        (Activation::Identity, Some(next)) if matches!(next.kind, Kind::BatchNorm { .. }) => next.activation,
+        (own, _) => own,
+    };
+    let scheme = match act {
+        Activation::Relu => quote!(::sinew::init::Init::He { negative_slope: 0.0 }),
+        Activation::LeakyRelu(s) => {
+            let s = proc_macro2::Literal::f64_suffixed(s);
+            quote!(::sinew::init::Init::He { negative_slope: #s })
+        }
+        _ => quote!(::sinew::init::Init::Xavier),
+    };
+    quote!(self.#name.init(#scheme, rng);)
+}
+
+/// One tensor of a layer: suffix, PyTorch shape, role, layout and field path.
+pub struct Tensor {
+    pub suffix: &'static str,
+    pub shape: Vec<usize>,
+    pub role: TokenStream,
+    pub layout: TokenStream,
+    pub field: &'static str,
+}
+
+/// The tensors of a layer, in PyTorch `state_dict` order.
+pub fn tensors(layer: &Layer) -> Vec<Tensor> {
+    let weight = quote!(::sinew::Role::Weight);
+    let bias = quote!(::sinew::Role::Bias);
+    let buffer = quote!(::sinew::Role::Buffer);
+    let row = quote!(::sinew::Layout::RowMajor);
+    let col = quote!(::sinew::Layout::ColumnMajor);
+    let t = |suffix, shape, role: &TokenStream, layout: &TokenStream, field| Tensor {
+        suffix,
+        shape,
+        role: role.clone(),
+        layout: layout.clone(),
+        field,
+    };
+    match layer.kind {
+        Kind::Dense { inputs, outputs } => vec![
+            t("weight", vec![outputs, inputs], &weight, &col, "weight"),
+            t("bias", vec![outputs], &bias, &row, "bias"),
+        ],
+        Kind::Conv2d { co, geo } => vec![
+            t("weight", vec![co, geo.c, geo.kh, geo.kw], &weight, &row, "weight"),
+            t("bias", vec![co], &bias, &row, "bias"),
+        ],
+        Kind::ConvTranspose2d { ci, co, geo } => vec![
+            t("weight", vec![ci, co, geo.kh, geo.kw], &weight, &row, "weight"),
+            t("bias", vec![co], &bias, &row, "bias"),
+        ],
+        Kind::BatchNorm { channels, .. } => vec![
+            t("weight", vec![channels], &bias, &row, "weight"),
+            t("bias", vec![channels], &bias, &row, "bias"),
+            t("running_mean", vec![channels], &buffer, &row, "running_mean"),
+            t("running_var", vec![channels], &buffer, &row, "running_var"),
+        ],
+        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => Vec::new(),
+    }
+}

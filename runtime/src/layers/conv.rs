@@ -1,0 +1,539 @@
+use crate::init::Init;
+use crate::linalg::{Gemm, Op, gemm};
+use crate::params::{Layout, Parameters, Role, TensorInfo};
+use crate::Float;
+use bytemuck::Zeroable;
+use nalgebra::{SMatrix, SVector};
+use rand_core::Rng;
+
+/// `floor((n + 2p − k) / s) + 1`: the output size of a convolution or pooling along one
+/// axis, or `None` when the kernel does not fit in the padded input or the stride is 0.
+///
+/// ```
+/// use sinew_runtime::layers::conv_output_size;
+/// assert_eq!(conv_output_size(28, 5, 1, 2), Some(28));
+/// assert_eq!(conv_output_size(10, 2, 2, 0), Some(5));
+/// assert_eq!(conv_output_size(4, 5, 1, 0), None);
+/// ```
+pub const fn conv_output_size(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    if s == 0 || k == 0 || k > n + 2 * p {
+        return None;
+    }
+    Some((n + 2 * p - k) / s + 1)
+}
+
+/// `(n − 1) s − 2p + k`: the output size of a transposed convolution along one axis, or
+/// `None` when it would not be positive.
+///
+/// ```
+/// use sinew_runtime::layers::conv_transpose_output_size;
+/// assert_eq!(conv_transpose_output_size(14, 2, 2, 0), Some(28));
+/// assert_eq!(conv_transpose_output_size(7, 3, 2, 1), Some(13));
+/// ```
+pub const fn conv_transpose_output_size(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    if s == 0 || k == 0 || n == 0 || (n - 1) * s + k <= 2 * p {
+        return None;
+    }
+    Some((n - 1) * s + k - 2 * p)
+}
+
+/// The geometry of a 2-d convolution or pooling window sliding over a `c × h × w` input:
+/// kernel `kh × kw`, stride `(sh, sw)`, zero padding `(ph, pw)`, output `ho × wo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Input channels.
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Vertical stride.
+    pub sh: usize,
+    /// Horizontal stride.
+    pub sw: usize,
+    /// Vertical padding.
+    pub ph: usize,
+    /// Horizontal padding.
+    pub pw: usize,
+    /// Output height.
+    pub ho: usize,
+    /// Output width.
+    pub wo: usize,
+}
+
+impl Geometry {
+    /// The geometry of a window over a `c × h × w` input.
+    ///
+    /// # Panics
+    /// If the kernel does not fit (see [`conv_output_size`]); the macro checks this at
+    /// compile time.
+    pub const fn new(c: usize, (h, w): (usize, usize), (kh, kw): (usize, usize), (sh, sw): (usize, usize), (ph, pw): (usize, usize)) -> Self {
+        let (Some(ho), Some(wo)) = (conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)) else {
+            panic!("the kernel does not fit the padded input, or a stride is 0");
+        };
+        Self { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo }
+    }
+
+    /// Input values per sample, `c·h·w`.
+    pub const fn input_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// Output positions per channel, `ho·wo`.
+    pub const fn positions(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// Values under one window position, `c·kh·kw`.
+    pub const fn patch(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+
+    /// The input index `(y, x)` under kernel offset `(ky, kx)` at output `(oy, ox)`, or
+    /// `None` in the padding.
+    #[inline(always)]
+    fn source(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
+        let y = (oy * self.sh + ky).checked_sub(self.ph)?;
+        let x = (ox * self.sw + kx).checked_sub(self.pw)?;
+        (y < self.h && x < self.w).then_some((y, x))
+    }
+}
+
+/// Unfolds one sample `x` (`c × h × w`, channel-major) into `cols`, the column-major
+/// `positions × patch` matrix whose row `p` holds the values under the window at output
+/// position `p` (zero in the padding), so that a convolution is one matrix product.
+///
+/// # Panics
+/// If the slices do not have `input_len` and `positions · patch` values.
+pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
+    assert!(x.len() == g.input_len() && cols.len() == g.positions() * g.patch(), "im2col: wrong sizes");
+    let n = g.positions();
+    let mut column = cols.chunks_exact_mut(n);
+    for c in 0..g.c {
+        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for ky in 0..g.kh {
+            for kx in 0..g.kw {
+                let Some(dst) = column.next() else { return };
+                for oy in 0..g.ho {
+                    let row = &mut dst[oy * g.wo..(oy + 1) * g.wo];
+                    for (ox, d) in row.iter_mut().enumerate() {
+                        *d = match g.source(oy, ox, ky, kx) {
+                            Some((y, x)) => plane[y * g.w + x],
+                            None => T::zero(),
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds every value of `cols` back to the input position it
+/// came from (positions in the padding are dropped). `x` is overwritten.
+///
+/// # Panics
+/// If the slices do not have `input_len` and `positions · patch` values.
+pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T]) {
+    assert!(x.len() == g.input_len() && cols.len() == g.positions() * g.patch(), "col2im: wrong sizes");
+    x.fill(T::zero());
+    let n = g.positions();
+    let mut column = cols.chunks_exact(n);
+    for c in 0..g.c {
+        let plane = &mut x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for ky in 0..g.kh {
+            for kx in 0..g.kw {
+                let Some(src) = column.next() else { return };
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        if let Some((y, x)) = g.source(oy, ox, ky, kx) {
+                            plane[y * g.w + x] += src[oy * g.wo + ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A 2-d convolution, `CI` input channels to `CO` output channels, as PyTorch's `Conv2d`.
+///
+/// # Shapes
+/// - `weight`: PyTorch's `(CO, CI, kh, kw)`, stored as an `(K, CO)` nalgebra matrix with
+///   `K = CI·kh·kw` (byte for byte PyTorch's layout);
+/// - `bias`: `(CO)`;
+/// - input: `(CI·h·w, B)` and output `(CO·ho·wo, B)`, each column one sample in NCHW order.
+///
+/// # Computation
+/// Per sample, `Yᵀ = colsᵀ · Wᵀ + b` where `colsᵀ` is the [`im2col`] unfolding; backward,
+/// `dWᵀ += cols · dYᵀ`, `db += Σ dY`, `dcolsᵀ = dYᵀ · W`, `dX = col2im(dcols)`.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct Conv2d<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> {
+    /// Kernels, `(CO, CI, kh, kw)` in PyTorch's layout.
+    pub weight: SMatrix<T, K, CO>,
+    /// Bias per output channel.
+    pub bias: SVector<T, CO>,
+}
+
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
+    Conv2d<T, CI, CO, KH, KW, K>
+{
+    const SIZES: () = assert!(K == CI * KH * KW, "Conv2d: K must be CI·KH·KW");
+
+    /// All weights and biases zero.
+    pub fn zeroed() -> Self {
+        Zeroable::zeroed()
+    }
+
+    /// Draws the kernels with `init` (fan-in `CI·kh·kw`, fan-out `CO·kh·kw`) and zeroes
+    /// the biases.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), K, CO * KH * KW, rng);
+        self.bias.fill(T::zero());
+    }
+
+    fn check(g: &Geometry, input: usize, output: usize) {
+        let () = Self::SIZES;
+        assert!(
+            g.c == CI && g.kh == KH && g.kw == KW && input == g.input_len() && output == CO * g.positions(),
+            "Conv2d<{CI}, {CO}, {KH}, {KW}> does not fit {g:?} with {input} inputs and {output} outputs"
+        );
+    }
+
+    /// One sample: `y = W ⊛ x + b`, with `cols` (`positions · K` values) as scratch.
+    pub fn forward_sample(&self, g: &Geometry, x: &[T], cols: &mut [T], y: &mut [T]) {
+        Self::check(g, x.len(), y.len());
+        im2col(g, x, cols);
+        let n = g.positions();
+        for (plane, &b) in y.chunks_exact_mut(n).zip(self.bias.iter()) {
+            plane.fill(b);
+        }
+        let desc = Gemm { m: n, n: CO, k: K, a: Op::N, b: Op::N, accumulate: true };
+        gemm(desc, cols, self.weight.as_slice(), y);
+    }
+
+    /// Inference on a batch, one sample at a time through the scratch `cols`.
+    pub fn forward<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        cols: &mut SVector<T, COLS>,
+        y: &mut SMatrix<T, OUT, B>,
+    ) {
+        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+            self.forward_sample(g, xs, cols.as_mut_slice(), ys);
+        }
+    }
+
+    /// Training forward on a batch, keeping every sample's unfolding in `cols` for
+    /// backward.
+    pub fn forward_train<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        cols: &mut SMatrix<T, COLS, B>,
+        y: &mut SMatrix<T, OUT, B>,
+    ) {
+        let samples = x.as_slice().chunks_exact(IN).zip(cols.as_mut_slice().chunks_exact_mut(COLS));
+        for ((xs, cs), ys) in samples.zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+            self.forward_sample(g, xs, cs, ys);
+        }
+    }
+
+    /// Parameter gradients from the saved unfoldings and `dL/dy`, written into `grads`.
+    pub fn backward_params<const OUT: usize, const COLS: usize, const B: usize>(
+        g: &Geometry,
+        cols: &SMatrix<T, COLS, B>,
+        grad: &SMatrix<T, OUT, B>,
+        grads: &mut Self,
+    ) {
+        let n = g.positions();
+        assert!(OUT == CO * n && COLS == n * K, "Conv2d backward: wrong sizes");
+        let desc = Gemm { m: K, n: CO, k: n, a: Op::T, b: Op::N, accumulate: true };
+        grads.weight.fill(T::zero());
+        grads.bias.fill(T::zero());
+        for (cs, gs) in cols.as_slice().chunks_exact(COLS).zip(grad.as_slice().chunks_exact(OUT)) {
+            gemm(desc, cs, gs, grads.weight.as_mut_slice());
+            for (b, plane) in grads.bias.iter_mut().zip(gs.chunks_exact(n)) {
+                *b += plane.iter().copied().fold(T::zero(), |s, v| s + v);
+            }
+        }
+    }
+
+    /// The input gradient `dL/dx`, with `dcols` (`positions · K` values) as scratch.
+    pub fn backward_input<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        grad: &SMatrix<T, OUT, B>,
+        dcols: &mut SVector<T, COLS>,
+        input_grad: &mut SMatrix<T, IN, B>,
+    ) {
+        Self::check(g, IN, OUT);
+        let desc = Gemm { m: g.positions(), n: K, k: CO, a: Op::N, b: Op::T, accumulate: false };
+        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+            gemm(desc, gs, self.weight.as_slice(), dcols.as_mut_slice());
+            col2im(g, dcols.as_slice(), dx);
+        }
+    }
+}
+
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> Parameters<T>
+    for Conv2d<T, CI, CO, KH, KW, K>
+{
+    const TENSORS: &'static [TensorInfo] = &[
+        TensorInfo { name: "weight", shape: &[CO, CI, KH, KW], role: Role::Weight, layout: Layout::RowMajor },
+        TensorInfo { name: "bias", shape: &[CO], role: Role::Bias, layout: Layout::RowMajor },
+    ];
+
+    fn tensor(&self, index: usize) -> &[T] {
+        match index {
+            0 => self.weight.as_slice(),
+            1 => self.bias.as_slice(),
+            _ => panic!("`Conv2d` has 2 tensors, not {}", index + 1),
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> &mut [T] {
+        match index {
+            0 => self.weight.as_mut_slice(),
+            1 => self.bias.as_mut_slice(),
+            _ => panic!("`Conv2d` has 2 tensors, not {}", index + 1),
+        }
+    }
+}
+
+/// A 2-d transposed convolution ("deconvolution"), `CI` to `CO` channels, as PyTorch's
+/// `ConvTranspose2d`: the adjoint of a convolution with the same kernel, stride and
+/// padding, so an `h × w` input gives `((h − 1) s − 2p + k) × ...`.
+///
+/// # Shapes
+/// - `weight`: PyTorch's `(CI, CO, kh, kw)`, stored as a `(K, CI)` nalgebra matrix with
+///   `K = CO·kh·kw` (byte for byte PyTorch's layout);
+/// - `bias`: `(CO)`.
+///
+/// The [`Geometry`] passed to its methods is that of the adjoint convolution: input
+/// `CO × ho × wo` (this layer's output), output `hi × wi` (this layer's input).
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct ConvTranspose2d<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> {
+    /// Kernels, `(CI, CO, kh, kw)` in PyTorch's layout.
+    pub weight: SMatrix<T, K, CI>,
+    /// Bias per output channel.
+    pub bias: SVector<T, CO>,
+}
+
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
+    ConvTranspose2d<T, CI, CO, KH, KW, K>
+{
+    const SIZES: () = assert!(K == CO * KH * KW, "ConvTranspose2d: K must be CO·KH·KW");
+
+    /// All weights and biases zero.
+    pub fn zeroed() -> Self {
+        Zeroable::zeroed()
+    }
+
+    /// Draws the kernels with `init` (fan-in `CI·kh·kw`, fan-out `CO·kh·kw`) and zeroes
+    /// the biases.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), CI * KH * KW, K, rng);
+        self.bias.fill(T::zero());
+    }
+
+    fn check(g: &Geometry, input: usize, output: usize) {
+        let () = Self::SIZES;
+        assert!(
+            g.c == CO && g.kh == KH && g.kw == KW && output == g.input_len() && input == CI * g.positions(),
+            "ConvTranspose2d<{CI}, {CO}, {KH}, {KW}> does not fit {g:?} with {input} inputs and {output} outputs"
+        );
+    }
+
+    /// One sample: `y = col2im(xᵀ · Wt) + b`, with `cols` (`positions · K`) as scratch.
+    pub fn forward_sample(&self, g: &Geometry, x: &[T], cols: &mut [T], y: &mut [T]) {
+        Self::check(g, x.len(), y.len());
+        let desc = Gemm { m: g.positions(), n: K, k: CI, a: Op::N, b: Op::T, accumulate: false };
+        gemm(desc, x, self.weight.as_slice(), cols);
+        col2im(g, cols, y);
+        for (plane, &b) in y.chunks_exact_mut(g.h * g.w).zip(self.bias.iter()) {
+            for v in plane {
+                *v += b;
+            }
+        }
+    }
+
+    /// Forward on a batch (inference and training alike: backward needs only the input).
+    pub fn forward<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        cols: &mut SVector<T, COLS>,
+        y: &mut SMatrix<T, OUT, B>,
+    ) {
+        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+            self.forward_sample(g, xs, cols.as_mut_slice(), ys);
+        }
+    }
+
+    /// Parameter gradients from the input and `dL/dy`, written into `grads`;
+    /// `dcols` is scratch.
+    pub fn backward_params<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        grad: &SMatrix<T, OUT, B>,
+        dcols: &mut SVector<T, COLS>,
+        grads: &mut Self,
+    ) {
+        Self::check(g, IN, OUT);
+        let desc = Gemm { m: K, n: CI, k: g.positions(), a: Op::T, b: Op::N, accumulate: true };
+        grads.weight.fill(T::zero());
+        grads.bias.fill(T::zero());
+        let plane = g.h * g.w;
+        for (xs, gs) in x.as_slice().chunks_exact(IN).zip(grad.as_slice().chunks_exact(OUT)) {
+            im2col(g, gs, dcols.as_mut_slice());
+            gemm(desc, dcols.as_slice(), xs, grads.weight.as_mut_slice());
+            for (b, p) in grads.bias.iter_mut().zip(gs.chunks_exact(plane)) {
+                *b += p.iter().copied().fold(T::zero(), |s, v| s + v);
+            }
+        }
+    }
+
+    /// The input gradient `dL/dx = im2col(dy) · Wt`, with `dcols` as scratch.
+    pub fn backward_input<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        grad: &SMatrix<T, OUT, B>,
+        dcols: &mut SVector<T, COLS>,
+        input_grad: &mut SMatrix<T, IN, B>,
+    ) {
+        Self::check(g, IN, OUT);
+        let desc = Gemm { m: g.positions(), n: CI, k: K, a: Op::N, b: Op::N, accumulate: false };
+        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+            im2col(g, gs, dcols.as_mut_slice());
+            gemm(desc, dcols.as_slice(), self.weight.as_slice(), dx);
+        }
+    }
+}
+
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> Parameters<T>
+    for ConvTranspose2d<T, CI, CO, KH, KW, K>
+{
+    const TENSORS: &'static [TensorInfo] = &[
+        TensorInfo { name: "weight", shape: &[CI, CO, KH, KW], role: Role::Weight, layout: Layout::RowMajor },
+        TensorInfo { name: "bias", shape: &[CO], role: Role::Bias, layout: Layout::RowMajor },
+    ];
+
+    fn tensor(&self, index: usize) -> &[T] {
+        match index {
+            0 => self.weight.as_slice(),
+            1 => self.bias.as_slice(),
+            _ => panic!("`ConvTranspose2d` has 2 tensors, not {}", index + 1),
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> &mut [T] {
+        match index {
+            0 => self.weight.as_mut_slice(),
+            1 => self.bias.as_mut_slice(),
+            _ => panic!("`ConvTranspose2d` has 2 tensors, not {}", index + 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// The formula against a direct count of window positions, for many cases.
+    #[test]
+    fn output_size_matches_counting_positions() {
+        for n in 1..12 {
+            for k in 1..8 {
+                for s in 1..5 {
+                    for p in 0..4 {
+                        let counted = (0..n + 2 * p).step_by(s).filter(|&start| start + k <= n + 2 * p).count();
+                        let expected = (k <= n + 2 * p).then_some(counted);
+                        assert_eq!(conv_output_size(n, k, s, p), expected, "n={n} k={k} s={s} p={p}");
+                    }
+                }
+            }
+        }
+        assert_eq!(conv_output_size(5, 3, 0, 0), None);
+        assert_eq!(conv_output_size(5, 0, 1, 0), None);
+    }
+
+    /// Transposed convolution sizes invert convolution sizes when the stride divides evenly.
+    #[test]
+    fn transposed_sizes_invert_convolution_sizes() {
+        for n in 1..10 {
+            for k in 1..6 {
+                for s in 1..4 {
+                    for p in 0..3 {
+                        if let Some(big) = conv_transpose_output_size(n, k, s, p) {
+                            assert_eq!(conv_output_size(big, k, s, p), Some(n), "n={n} k={k} s={s} p={p}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A direct 7-loop convolution, the reference.
+    fn direct(g: &Geometry, co: usize, w: &[f64], b: &[f64], x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; co * g.positions()];
+        for o in 0..co {
+            for oy in 0..g.ho {
+                for ox in 0..g.wo {
+                    let mut s = b[o];
+                    for c in 0..g.c {
+                        for ky in 0..g.kh {
+                            for kx in 0..g.kw {
+                                if let Some((yy, xx)) = g.source(oy, ox, ky, kx) {
+                                    s += w[((o * g.c + c) * g.kh + ky) * g.kw + kx] * x[(c * g.h + yy) * g.w + xx];
+                                }
+                            }
+                        }
+                    }
+                    y[(o * g.ho + oy) * g.wo + ox] = s;
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn im2col_convolution_matches_direct_loops() {
+        let g = Geometry::new(2, (7, 6), (3, 2), (2, 1), (1, 1));
+        let mut conv = Conv2d::<f64, 2, 3, 3, 2, 12>::zeroed();
+        for (i, v) in conv.weight.iter_mut().enumerate() {
+            *v = ((i * 37) % 11) as f64 / 7.0 - 0.6;
+        }
+        conv.bias = SVector::<f64, 3>::new(0.1, -0.2, 0.3);
+        let x: Vec<f64> = (0..g.input_len()).map(|i| ((i * 13) % 17) as f64 / 9.0 - 0.8).collect();
+        let mut cols = vec![0.0; g.positions() * g.patch()];
+        let mut y = vec![0.0; 3 * g.positions()];
+        conv.forward_sample(&g, &x, &mut cols, &mut y);
+        let want = direct(&g, 3, conv.weight.as_slice(), conv.bias.as_slice(), &x);
+        for (a, b) in y.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    /// `col2im` is the adjoint of `im2col`: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩.
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        let g = Geometry::new(3, (5, 6), (3, 3), (2, 2), (1, 0));
+        let x: Vec<f64> = (0..g.input_len()).map(|i| (i as f64 * 0.37).sin()).collect();
+        let c: Vec<f64> = (0..g.positions() * g.patch()).map(|i| (i as f64 * 0.11).cos()).collect();
+        let mut ix = vec![0.0; c.len()];
+        im2col(&g, &x, &mut ix);
+        let mut cc = vec![0.0; x.len()];
+        col2im(&g, &c, &mut cc);
+        let lhs: f64 = ix.iter().zip(&c).map(|(a, b)| a * b).sum();
+        let rhs: f64 = x.iter().zip(&cc).map(|(a, b)| a * b).sum();
+        assert!((lhs - rhs).abs() < 1e-12, "{lhs} vs {rhs}");
+    }
+}

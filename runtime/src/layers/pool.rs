@@ -1,0 +1,209 @@
+use super::conv::Geometry;
+use crate::Float;
+use nalgebra::SMatrix;
+
+/// 2-d max pooling per channel, as PyTorch's `MaxPool2d`: each output is the largest input
+/// under its window; padding never wins (it counts as −∞). Ties go to the first position
+/// in row-major window order, as in PyTorch.
+///
+/// # Shapes
+/// Input `(c·h·w, B)`, output `(c·ho·wo, B)`; the [`Geometry`] gives the sizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaxPool2d;
+
+/// 2-d average pooling per channel, as PyTorch's `AvgPool2d` (with its default
+/// `count_include_pad = true`: the divisor is always `kh·kw`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AvgPool2d;
+
+fn check(g: &Geometry, input: usize, output: usize) {
+    assert!(
+        input == g.input_len() && output == g.c * g.positions(),
+        "pooling over {g:?} cannot take {input} inputs to {output} outputs"
+    );
+}
+
+/// The input rows and columns under output `(oy, ox)`, clipped to the input.
+#[inline(always)]
+fn window(g: &Geometry, oy: usize, ox: usize) -> (core::ops::Range<usize>, core::ops::Range<usize>) {
+    let y0 = (oy * g.sh).saturating_sub(g.ph);
+    let y1 = (oy * g.sh + g.kh).saturating_sub(g.ph).min(g.h);
+    let x0 = (ox * g.sw).saturating_sub(g.pw);
+    let x1 = (ox * g.sw + g.kw).saturating_sub(g.pw).min(g.w);
+    (y0..y1, x0..x1)
+}
+
+impl MaxPool2d {
+    /// One sample; records the winning input index of every output in `argmax` if given.
+    pub fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T], mut argmax: Option<&mut [u32]>) {
+        check(g, x.len(), y.len());
+        let mut o = 0;
+        for c in 0..g.c {
+            let plane = c * g.h * g.w;
+            for oy in 0..g.ho {
+                for ox in 0..g.wo {
+                    let (rows, cols) = window(g, oy, ox);
+                    let mut best = plane + rows.start * g.w + cols.start;
+                    for yy in rows {
+                        for xx in cols.clone() {
+                            let i = plane + yy * g.w + xx;
+                            if x[i] > x[best] {
+                                best = i;
+                            }
+                        }
+                    }
+                    y[o] = x[best];
+                    if let Some(a) = argmax.as_deref_mut() {
+                        a[o] = best as u32;
+                    }
+                    o += 1;
+                }
+            }
+        }
+    }
+
+    /// Inference on a batch.
+    pub fn forward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        y: &mut SMatrix<T, OUT, B>,
+    ) {
+        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+            Self::forward_sample(g, xs, ys, None);
+        }
+    }
+
+    /// Training forward on a batch, recording the winners for backward.
+    pub fn forward_train<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        y: &mut SMatrix<T, OUT, B>,
+        argmax: &mut SMatrix<u32, OUT, B>,
+    ) {
+        let samples = x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT));
+        for ((xs, ys), a) in samples.zip(argmax.as_mut_slice().chunks_exact_mut(OUT)) {
+            Self::forward_sample(g, xs, ys, Some(a));
+        }
+    }
+
+    /// `dL/dx`: each output's gradient goes to its winning input.
+    pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        g: &Geometry,
+        grad: &SMatrix<T, OUT, B>,
+        argmax: &SMatrix<u32, OUT, B>,
+        input_grad: &mut SMatrix<T, IN, B>,
+    ) {
+        check(g, IN, OUT);
+        let samples = grad.as_slice().chunks_exact(OUT).zip(argmax.as_slice().chunks_exact(OUT));
+        for ((gs, a), dx) in samples.zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+            dx.fill(T::zero());
+            for (&gv, &i) in gs.iter().zip(a) {
+                dx[i as usize] += gv;
+            }
+        }
+    }
+}
+
+impl AvgPool2d {
+    /// One sample.
+    pub fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T]) {
+        check(g, x.len(), y.len());
+        let scale = T::one() / T::cast((g.kh * g.kw) as f64);
+        let mut o = 0;
+        for c in 0..g.c {
+            let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+            for oy in 0..g.ho {
+                for ox in 0..g.wo {
+                    let (rows, cols) = window(g, oy, ox);
+                    let mut sum = T::zero();
+                    for yy in rows {
+                        for &v in &plane[yy * g.w + cols.start..yy * g.w + cols.end] {
+                            sum += v;
+                        }
+                    }
+                    y[o] = sum * scale;
+                    o += 1;
+                }
+            }
+        }
+    }
+
+    /// Forward on a batch (the same in training: backward needs nothing recorded).
+    pub fn forward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        y: &mut SMatrix<T, OUT, B>,
+    ) {
+        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+            Self::forward_sample(g, xs, ys);
+        }
+    }
+
+    /// `dL/dx`: each output's gradient is spread evenly over its window.
+    pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        g: &Geometry,
+        grad: &SMatrix<T, OUT, B>,
+        input_grad: &mut SMatrix<T, IN, B>,
+    ) {
+        check(g, IN, OUT);
+        let scale = T::one() / T::cast((g.kh * g.kw) as f64);
+        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+            dx.fill(T::zero());
+            let mut o = 0;
+            for c in 0..g.c {
+                let plane = &mut dx[c * g.h * g.w..(c + 1) * g.h * g.w];
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        let share = gs[o] * scale;
+                        let (rows, cols) = window(g, oy, ox);
+                        for yy in rows {
+                            for v in &mut plane[yy * g.w + cols.start..yy * g.w + cols.end] {
+                                *v += share;
+                            }
+                        }
+                        o += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pools_by_hand() {
+        // one channel, 4 × 4, 2 × 2 windows
+        let g = Geometry::new(1, (4, 4), (2, 2), (2, 2), (0, 0));
+        let x = SMatrix::<f64, 16, 1>::from_column_slice(&[
+            1.0, 2.0, 5.0, 0.0, //
+            3.0, 4.0, 1.0, 1.0, //
+            0.0, 0.0, 2.0, 2.0, //
+            9.0, 0.0, 2.0, 2.0,
+        ]);
+        let mut y = SMatrix::<f64, 4, 1>::zeros();
+        let mut arg = SMatrix::<u32, 4, 1>::zeros();
+        MaxPool2d::forward_train(&g, &x, &mut y, &mut arg);
+        assert_eq!(y.as_slice(), &[4.0, 5.0, 9.0, 2.0]);
+        assert_eq!(arg.as_slice(), &[5, 2, 12, 10]); // ties: the first 2 in the last window
+        AvgPool2d::forward(&g, &x, &mut y);
+        assert_eq!(y.as_slice(), &[2.5, 1.75, 2.25, 2.0]);
+        let dy = SMatrix::<f64, 4, 1>::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
+        let mut dx = SMatrix::<f64, 16, 1>::zeros();
+        MaxPool2d::backward(&g, &dy, &arg, &mut dx);
+        assert_eq!((dx[5], dx[2], dx[12], dx[10], dx.sum()), (1.0, 2.0, 3.0, 4.0, 10.0));
+        AvgPool2d::backward(&g, &dy, &mut dx);
+        assert_eq!((dx[0], dx[15], dx.sum()), (0.25, 1.0, 10.0));
+    }
+
+    #[test]
+    fn padding_never_wins_a_max() {
+        let g = Geometry::new(1, (2, 2), (2, 2), (2, 2), (1, 1));
+        let x = SMatrix::<f64, 4, 1>::from_column_slice(&[-1.0, -2.0, -3.0, -4.0]);
+        let mut y = SMatrix::<f64, 4, 1>::zeros();
+        MaxPool2d::forward(&g, &x, &mut y);
+        assert_eq!(y.as_slice(), &[-1.0, -2.0, -3.0, -4.0]);
+    }
+}
