@@ -32,7 +32,9 @@ where
     // Any random weights will do; Xavier keeps every activation in its interesting range.
     let mut rng = sinew::rng(seed);
     net.for_each_tensor_mut(|_, t| sinew::init::Init::Xavier.fill(t, 4, 4, &mut rng));
-    let before: Vec<Vec<f64>> = (0..M::TENSORS.len()).map(|i| net.tensor(i).to_vec()).collect();
+    let trainable: Vec<usize> =
+        (0..M::TENSORS.len()).filter(|&i| M::TENSORS[i].role != sinew::Role::Buffer).collect();
+    let before: Vec<Vec<f64>> = trainable.iter().map(|&i| net.tensor(i).to_vec()).collect();
     let x = inputs::<IN>(seed + 1);
     let mut tw = M::TrainWorkspace::<BATCH>::zeroed();
     let mut checks: Vec<TensorCheck> = Vec::new();
@@ -46,13 +48,13 @@ where
         worst.norm
     );
     // Every tensor and the input were checked and had something to check.
-    assert_eq!(report.tensors, M::TENSORS.len() + 1, "{name}");
+    assert_eq!(report.tensors, trainable.len() + 1, "{name}");
     assert_eq!(checks.len(), report.tensors, "{name}");
     for t in &checks {
         assert!(t.norm > 1e-8, "{name}: gradient of `{}` is zero, the check proves nothing", t.name);
     }
-    // The check restores the parameters exactly.
-    for (i, b) in before.iter().enumerate() {
+    // The check restores the trainable parameters exactly.
+    for (&i, b) in trainable.iter().zip(&before) {
         assert_eq!(net.tensor(i), &b[..], "{name}: tensor {i} not restored");
     }
 }
@@ -225,4 +227,85 @@ fn a_wrong_gradient_fails_the_check() {
     let report = check_gradients(&mut net, &x, &y, &BrokenL2, 0, H, &mut tw);
     let worst = report.max_relative_error();
     assert!(worst > 0.3, "doubled gradient gave relative error {worst}");
+}
+
+/// Convolutions (odd kernels, strides and paddings per axis), both poolings (with padding
+/// and strides other than the kernel), flatten, batch norm in training mode after a
+/// convolution and after a dense layer, and transposed convolution.
+mod convolutional {
+    use super::*;
+
+    network! {
+        /// Every window parameter different per axis.
+        pub struct Windows {
+            input: [2, 7, 6],
+            c1: Conv2d(3, kernel = (3, 2), stride = (2, 1), padding = (1, 1)) -> Tanh => [3, 4, 7],
+            p1: MaxPool2d(kernel = 2, stride = 1, padding = 1) => [3, 5, 8],
+            p2: AvgPool2d(kernel = (2, 3), stride = 2, padding = (1, 0)) => [3, 3, 3],
+            flat: Flatten => 27,
+            out: Dense(4),
+        }
+    }
+
+    network! {
+        /// Batch norm per channel and per feature, with dropout.
+        pub struct Normalized {
+            input: [2, 5, 5],
+            c1: Conv2d(3, kernel = 3, padding = 1, bias = false),
+            bn1: BatchNorm -> LeakyRelu(0.1),
+            flat: Flatten,
+            d1: Dense(6, bias = false),
+            bn2: BatchNorm(eps = 1e-3, momentum = 0.2) -> Tanh,
+            drop: Dropout(keep = 0.7),
+            out: Dense(3),
+        }
+    }
+
+    network! {
+        /// Upsampling by a transposed convolution, then a convolution.
+        pub struct Upsampling {
+            input: [2, 3, 3],
+            up: ConvTranspose2d(3, kernel = 3, stride = 2, padding = 1) -> Tanh => [3, 5, 5],
+            c: Conv2d(2, kernel = 2) => [2, 4, 4],
+            flat: Flatten,
+            out: Dense(2),
+        }
+    }
+
+    network! {
+        /// Flatten first, then a dense layer straight off the image.
+        pub struct FlatFirst {
+            input: [1, 3, 3],
+            flat: Flatten,
+            out: Dense(2) -> Sigmoid,
+        }
+    }
+
+    #[test]
+    fn windows() {
+        run::<Windows<f64>, _, _, 84, 4>("windows/l2", 61, L2, &regression_target::<4>(1));
+        run::<Windows<f64>, _, _, 84, 4>("windows/ce", 62, SoftmaxCrossEntropy, &[0, 3, 1, 2, 0]);
+    }
+
+    #[test]
+    fn batch_norm_in_training_mode() {
+        run::<Normalized<f64>, _, _, 50, 3>("batchnorm/ce", 71, SoftmaxCrossEntropy, &CLASSES);
+        run::<Normalized<f64>, _, _, 50, 3>("batchnorm/l2", 72, L2, &regression_target::<3>(2));
+    }
+
+    #[test]
+    fn transposed_convolution() {
+        run::<Upsampling<f64>, _, _, 18, 2>("upsampling/l2", 81, L2, &regression_target::<2>(3));
+        run::<Upsampling<f64>, _, _, 18, 2>(
+            "upsampling/bce",
+            82,
+            SigmoidBinaryCrossEntropy,
+            &binary_target::<2>(4),
+        );
+    }
+
+    #[test]
+    fn flatten_first() {
+        run::<FlatFirst<f64>, _, _, 9, 2>("flat-first/l1", 91, L1, &regression_target::<2>(5));
+    }
 }

@@ -37,6 +37,19 @@ network! {
     }
 }
 
+network! {
+    /// `cnn_small_ce`.
+    pub struct CnnSmall {
+        input: [1, 12, 12],
+        c1: Conv2d(4, kernel = 3, padding = 1) -> Relu,
+        s2: MaxPool2d(2),
+        c3: Conv2d(6, kernel = 3) -> Relu => [6, 4, 4],
+        s4: AvgPool2d(2),
+        flat: Flatten => 24,
+        f5: Dense(10),
+    }
+}
+
 /// Loads the fixture's parameters through sinew's own safetensors loader: the names and
 /// layouts are PyTorch's, the file also holds inputs and gradients (left unused).
 fn load_params<T: Float, P: Parameters<T>>(net: &mut P, file: &str) {
@@ -187,4 +200,24 @@ fn one_hot_targets_match_class_indices() {
     let b = SoftmaxCrossEntropy.value(&out, &onehot);
     assert!(rel_inf(&[a], &tensors["loss"].data) < 1e-12);
     assert!(rel_inf(&[b], &tensors["loss"].data) < 1e-12);
+}
+
+#[test]
+fn small_cnn_softmax_cross_entropy_f64() {
+    check::<CnnSmall<f64>, f64, _, _, 144, 10, 3>(
+        "cnn_small_ce.f64.safetensors",
+        SoftmaxCrossEntropy,
+        classes,
+        1e-10,
+    );
+}
+
+#[test]
+fn small_cnn_softmax_cross_entropy_f32() {
+    check::<CnnSmall<f32>, f32, _, _, 144, 10, 3>(
+        "cnn_small_ce.f32.safetensors",
+        SoftmaxCrossEntropy,
+        classes,
+        1e-5,
+    );
 }

@@ -122,7 +122,10 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
     let assertion = if stream.peek(Token![=>]) {
         stream.parse::<Token![=>]>()?;
         Some(shape(stream).map_err(|e| {
-            syn::Error::new(e.span(), format!("expected the shape `{name}` produces after `=>`, e.g. `=> [6, 28, 28]` or `=> 120`"))
+            syn::Error::new(
+                e.span(),
+                format!("expected the shape `{name}` produces after `=>`, e.g. `=> [6, 28, 28]` or `=> 120`"),
+            )
         })?)
     } else {
         None

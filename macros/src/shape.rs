@@ -110,16 +110,40 @@ impl Activation {
 /// A layer kind with its arguments resolved.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
-    Dense { inputs: usize, outputs: usize },
-    Dropout { keep: f64 },
-    Conv2d { co: usize, geo: Geo },
+    Dense {
+        inputs: usize,
+        outputs: usize,
+        bias: bool,
+    },
+    Dropout {
+        keep: f64,
+    },
+    Conv2d {
+        co: usize,
+        geo: Geo,
+        bias: bool,
+    },
     /// `geo` is the adjoint convolution's: its input is this layer's output (`co` channels),
     /// its output this layer's input (`ci` channels).
-    ConvTranspose2d { ci: usize, co: usize, geo: Geo },
-    MaxPool { geo: Geo },
-    AvgPool { geo: Geo },
+    ConvTranspose2d {
+        ci: usize,
+        co: usize,
+        geo: Geo,
+        bias: bool,
+    },
+    MaxPool {
+        geo: Geo,
+    },
+    AvgPool {
+        geo: Geo,
+    },
     Flatten,
-    BatchNorm { channels: usize, spatial: usize, eps: f64, momentum: f64 },
+    BatchNorm {
+        channels: usize,
+        spatial: usize,
+        eps: f64,
+        momentum: f64,
+    },
 }
 
 /// A resolved layer.
@@ -132,6 +156,10 @@ pub struct Layer {
     pub output: Shape,
     /// The span of the layer's kind, for generated code.
     pub span: Span,
+}
+
+fn no_bias(bias: bool) -> &'static str {
+    if bias { "" } else { ", bias = false" }
 }
 
 fn pair_text(a: usize, b: usize) -> String {
@@ -152,17 +180,31 @@ impl Layer {
             s
         };
         let kind = match self.kind {
-            Kind::Dense { inputs, outputs } => format!("{}({inputs} => {outputs})", symbol::DENSE),
+            Kind::Dense { inputs, outputs, bias } => {
+                format!("{}({inputs} => {outputs}{})", symbol::DENSE, no_bias(bias))
+            }
             Kind::Dropout { keep } => format!("{}({} = {keep:?})", symbol::DROPOUT, symbol::KEEP),
-            Kind::Conv2d { co, geo } => format!("{}({} => {co}, {})", symbol::CONV2D, geo.c, window(&geo, (1, 1))),
-            Kind::ConvTranspose2d { ci, co, geo } => {
-                format!("{}({ci} => {co}, {})", symbol::CONV_TRANSPOSE2D, window(&geo, (1, 1)))
+            Kind::Conv2d { co, geo, bias } => {
+                format!("{}({} => {co}, {}{})", symbol::CONV2D, geo.c, window(&geo, (1, 1)), no_bias(bias))
+            }
+            Kind::ConvTranspose2d { ci, co, geo, bias } => {
+                format!(
+                    "{}({ci} => {co}, {}{})",
+                    symbol::CONV_TRANSPOSE2D,
+                    window(&geo, (1, 1)),
+                    no_bias(bias)
+                )
             }
             Kind::MaxPool { geo } => format!("{}({})", symbol::MAX_POOL2D, window(&geo, (geo.kh, geo.kw))),
             Kind::AvgPool { geo } => format!("{}({})", symbol::AVG_POOL2D, window(&geo, (geo.kh, geo.kw))),
             Kind::Flatten => symbol::FLATTEN.into(),
             Kind::BatchNorm { eps, momentum, .. } => {
-                format!("{}({} = {eps:?}, {} = {momentum:?})", symbol::BATCH_NORM, symbol::EPS, symbol::MOMENTUM)
+                format!(
+                    "{}({} = {eps:?}, {} = {momentum:?})",
+                    symbol::BATCH_NORM,
+                    symbol::EPS,
+                    symbol::MOMENTUM
+                )
             }
         };
         match self.activation {
@@ -173,15 +215,20 @@ impl Layer {
 
     /// Whether the layer has parameters (and so a field in the struct).
     pub fn has_params(&self) -> bool {
-        matches!(self.kind, Kind::Dense { .. } | Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } | Kind::BatchNorm { .. })
+        matches!(
+            self.kind,
+            Kind::Dense { .. } | Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } | Kind::BatchNorm { .. }
+        )
     }
 
     /// Trainable values.
     pub fn parameter_count(&self) -> usize {
         match self.kind {
-            Kind::Dense { inputs, outputs } => inputs * outputs + outputs,
-            Kind::Conv2d { co, geo } => geo.patch() * co + co,
-            Kind::ConvTranspose2d { ci, co, geo } => ci * co * geo.kh * geo.kw + co,
+            Kind::Dense { inputs, outputs, bias } => inputs * outputs + if bias { outputs } else { 0 },
+            Kind::Conv2d { co, geo, bias } => geo.patch() * co + if bias { co } else { 0 },
+            Kind::ConvTranspose2d { ci, co, geo, bias } => {
+                ci * co * geo.kh * geo.kw + if bias { co } else { 0 }
+            }
             Kind::BatchNorm { channels, .. } => 2 * channels,
             Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => 0,
         }
@@ -223,7 +270,8 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
     let input_shape = input.and_then(|decl| input_shape(decl, errors));
     // The shape flowing into the next layer; `None` once something before it is unknown,
     // so that one mistake does not cascade into mismatch errors further down.
-    let mut current: Option<Prev> = input_shape.map(|shape| Prev { shape, producer: Producer::Input, batch_norm: false });
+    let mut current: Option<Prev> =
+        input_shape.map(|shape| Prev { shape, producer: Producer::Input, batch_norm: false });
     let mut layers = Vec::new();
     let mut ok = input_shape.is_some();
     for item in &net.items {
@@ -244,7 +292,10 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
         }
     }
     if ok && !layers.is_empty() && !layers.iter().any(Layer::has_params) {
-        errors.at(net.body_span, format!("network `{}` has no layer with parameters; add one, e.g. `out: Dense(10)`", net.name));
+        errors.at(
+            net.body_span,
+            format!("network `{}` has no layer with parameters; add one, e.g. `out: Dense(10)`", net.name),
+        );
         ok = false;
     }
     if !ok || !errors.is_empty() {
@@ -271,8 +322,12 @@ impl Producer {
         match (self, shape) {
             (Producer::Input, Shape::Flat(n)) => format!("the network input has {n} features"),
             (Producer::Input, image) => format!("the network input is an image {}", image.text()),
-            (Producer::Layer(name), Shape::Flat(n)) => format!("the previous layer `{name}` produces {n} features"),
-            (Producer::Layer(name), image) => format!("the previous layer `{name}` produces an image {}", image.text()),
+            (Producer::Layer(name), Shape::Flat(n)) => {
+                format!("the previous layer `{name}` produces {n} features")
+            }
+            (Producer::Layer(name), image) => {
+                format!("the previous layer `{name}` produces an image {}", image.text())
+            }
         }
     }
 }
@@ -287,7 +342,10 @@ fn shape_of(decl: &ShapeDecl, what: &str, errors: &mut Errors) -> Option<Shape> 
         ShapeDecl::Flat(v) => size(v, what, "features", errors).map(Shape::Flat),
         ShapeDecl::Image(dims, span) => {
             if dims.len() != 3 {
-                errors.at(*span, format!("{what}: an image shape has three sizes, `[channels, height, width]`"));
+                errors.at(
+                    *span,
+                    format!("{what}: an image shape has three sizes, `[channels, height, width]`"),
+                );
                 return None;
             }
             let c = size(&dims[0], what, "channels", errors);
@@ -303,7 +361,10 @@ fn shape_of(decl: &ShapeDecl, what: &str, errors: &mut Errors) -> Option<Shape> 
 fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<usize> {
     match value {
         Value::Int(lit) if lit.base10_digits().starts_with('-') => {
-            errors.error(lit, format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"));
+            errors.error(
+                lit,
+                format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"),
+            );
             None
         }
         Value::Int(lit) => match lit.base10_parse::<usize>() {
@@ -313,7 +374,10 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             }
             Ok(n) if lit.suffix().is_empty() || lit.suffix() == "usize" => Some(n),
             Ok(_) => {
-                errors.error(lit, format!("{what}: write the size without a type suffix, e.g. `{}`", lit.base10_digits()));
+                errors.error(
+                    lit,
+                    format!("{what}: write the size without a type suffix, e.g. `{}`", lit.base10_digits()),
+                );
                 None
             }
             Err(_) => {
@@ -322,7 +386,10 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             }
         },
         Value::Neg(..) => {
-            errors.error(value, format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"));
+            errors.error(
+                value,
+                format!("{what} cannot have a negative number of {unit}; sizes must be at least 1"),
+            );
             None
         }
         Value::Ident(ident) => {
@@ -333,7 +400,10 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             None
         }
         _ => {
-            errors.error(value, format!("{what}: expected a positive integer number of {unit}, found `{}`", value.text()));
+            errors.error(
+                value,
+                format!("{what}: expected a positive integer number of {unit}, found `{}`", value.text()),
+            );
             None
         }
     }
@@ -357,7 +427,9 @@ fn count(value: &Value, what: &str, errors: &mut Errors) -> Option<usize> {
 
 /// `k` or `(kh, kw)`: the same for both axes, or one each. `zero_ok` allows 0 (padding).
 fn pair(value: &Value, what: &str, unit: &str, zero_ok: bool, errors: &mut Errors) -> Option<(usize, usize)> {
-    let one = |v: &Value, errors: &mut Errors| if zero_ok { count(v, what, errors) } else { size(v, what, unit, errors) };
+    let one = |v: &Value, errors: &mut Errors| {
+        if zero_ok { count(v, what, errors) } else { size(v, what, unit, errors) }
+    };
     match value {
         Value::Tuple(_, items) if items.len() == 2 => {
             let a = one(&items[0], errors);
@@ -389,7 +461,12 @@ struct Options<'a> {
     named: BTreeMap<String, &'a Value>,
 }
 
-fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut Errors) -> Option<Options<'a>> {
+fn options<'a>(
+    decl: &'a LayerDecl,
+    kind: &str,
+    allowed: &[&str],
+    errors: &mut Errors,
+) -> Option<Options<'a>> {
     let mut out = Options { positional: Vec::new(), named: BTreeMap::new() };
     let mut ok = true;
     for arg in decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list) {
@@ -416,7 +493,10 @@ fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut E
                 from.to_tokens(&mut tokens);
                 arrow.to_tokens(&mut tokens);
                 to.to_tokens(&mut tokens);
-                errors.error(tokens, format!("`{kind}` does not take `in => out`; write the output size alone"));
+                errors.error(
+                    tokens,
+                    format!("`{kind}` does not take `in => out`; write the output size alone"),
+                );
                 ok = false;
             }
         }
@@ -444,7 +524,7 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
     let input = prev?.shape;
     let output = match kind {
         Kind::Dense { outputs, .. } => Shape::Flat(outputs),
-        Kind::Conv2d { co, geo } => Shape::Image { c: co, h: geo.ho, w: geo.wo },
+        Kind::Conv2d { co, geo, .. } => Shape::Image { c: co, h: geo.ho, w: geo.wo },
         Kind::ConvTranspose2d { co, geo, .. } => Shape::Image { c: co, h: geo.h, w: geo.w },
         Kind::MaxPool { geo } | Kind::AvgPool { geo } => Shape::Image { c: geo.c, h: geo.ho, w: geo.wo },
         Kind::Flatten => Shape::Flat(input.len()),
@@ -454,12 +534,19 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
         let name = decl.activation.as_ref().map(|a| &a.name);
         errors.error(
             name,
-            format!("layer `{}` produces an image {}; softmax over an image is ambiguous, so flatten first", decl.name, output.text()),
+            format!(
+                "layer `{}` produces an image {}; softmax over an image is ambiguous, so flatten first",
+                decl.name,
+                output.text()
+            ),
         );
         return None;
     }
     if output.len() as u128 > MAX_TENSOR {
-        errors.error(&decl.kind, format!("layer `{}` would produce {} values per sample, more than 2^31", decl.name, output.len()));
+        errors.error(
+            &decl.kind,
+            format!("layer `{}` would produce {} values per sample, more than 2^31", decl.name, output.len()),
+        );
         return None;
     }
     if let Some(assertion) = &decl.assertion {
@@ -477,14 +564,22 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
             return None;
         }
     }
-    Some(Layer { name: decl.name.clone(), attrs: decl.attrs.clone(), kind, activation, output, span: decl.kind.span() })
+    Some(Layer {
+        name: decl.name.clone(),
+        attrs: decl.attrs.clone(),
+        kind,
+        activation,
+        output,
+        span: decl.kind.span(),
+    })
 }
 
 fn assertion_tokens(decl: &ShapeDecl) -> proc_macro2::TokenStream {
     match decl {
         ShapeDecl::Flat(v) => v.to_token_stream(),
         ShapeDecl::Image(_, span) => {
-            let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Bracket, proc_macro2::TokenStream::new());
+            let mut group =
+                proc_macro2::Group::new(proc_macro2::Delimiter::Bracket, proc_macro2::TokenStream::new());
             group.set_span(*span);
             proc_macro2::TokenTree::Group(group).into_token_stream()
         }
@@ -492,7 +587,12 @@ fn assertion_tokens(decl: &ShapeDecl) -> proc_macro2::TokenStream {
 }
 
 /// The image flowing into a layer that needs one, or an error saying so.
-fn image_input(decl: &LayerDecl, kind: &str, prev: &Prev, errors: &mut Errors) -> Option<(usize, usize, usize)> {
+fn image_input(
+    decl: &LayerDecl,
+    kind: &str,
+    prev: &Prev,
+    errors: &mut Errors,
+) -> Option<(usize, usize, usize)> {
     match prev.shape {
         Shape::Image { c, h, w } => Some((c, h, w)),
         flat @ Shape::Flat(_) => {
@@ -502,7 +602,11 @@ fn image_input(decl: &LayerDecl, kind: &str, prev: &Prev, errors: &mut Errors) -
             };
             errors.error(
                 &decl.kind,
-                format!("`{kind}` layer `{}` needs an image [channels, height, width], but {}; {hint}", decl.name, prev.producer.produces(flat)),
+                format!(
+                    "`{kind}` layer `{}` needs an image [channels, height, width], but {}; {hint}",
+                    decl.name,
+                    prev.producer.produces(flat)
+                ),
             );
             None
         }
@@ -513,7 +617,9 @@ fn image_input(decl: &LayerDecl, kind: &str, prev: &Prev, errors: &mut Errors) -
 /// layer produces, and that a flat vector (after `Flatten` if it was an image).
 fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
     let name = &decl.name;
-    let usage = format!("write `{name}: Dense(<outputs>)`, or `Dense(<inputs> => <outputs>)` to also check the input size");
+    let usage = format!(
+        "write `{name}: Dense(<outputs>)`, or `Dense(<inputs> => <outputs>)` to also check the input size"
+    );
     let Some(args) = &decl.args else {
         errors.error(&decl.kind, format!("`Dense` layer `{name}` needs its number of outputs; {usage}"));
         return None;
@@ -522,10 +628,22 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
     let mut outputs = None;
     let mut written_inputs = None;
     let mut seen_size = false;
+    let mut bias = Some(true);
     for arg in &args.list {
         match arg {
+            Arg::Named { name: option, value } if option == symbol::BIAS => {
+                bias = flag(value, &what, symbol::BIAS, errors);
+            }
             Arg::Named { name: option, .. } => {
-                errors.error(option, format!("unknown option `{option}` for `Dense` layer `{name}`; `Dense` has no options: {usage}"));
+                errors.error(
+                    option,
+                    symbol::unknown(
+                        "option",
+                        &option.to_string(),
+                        &format!(" for `Dense` layer `{name}`"),
+                        &[symbol::BIAS],
+                    ),
+                );
             }
             _ if seen_size => {
                 errors.error(arg_tokens(arg), format!("`Dense` layer `{name}` takes one size; {usage}"));
@@ -581,13 +699,15 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
         );
         return None;
     }
-    Some(Kind::Dense { inputs: available, outputs })
+    Some(Kind::Dense { inputs: available, outputs, bias: bias? })
 }
 
 /// Rule: `Dropout(keep = p)` with `0 < p <= 1`, and no activation.
 fn dropout(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
     let name = &decl.name;
-    let usage = format!("write `{name}: Dropout(keep = 0.8)`: `keep` is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)");
+    let usage = format!(
+        "write `{name}: Dropout(keep = 0.8)`: `keep` is the probability of keeping a unit (PyTorch's `p` is `1 - keep`)"
+    );
     let mut keep = None;
     let mut seen = false;
     let list = decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list);
@@ -608,7 +728,13 @@ fn dropout(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
                         None
                     }
                     None => {
-                        errors.error(value, format!("`keep` of dropout layer `{name}` must be a number in (0, 1], found `{}`", value.text()));
+                        errors.error(
+                            value,
+                            format!(
+                                "`keep` of dropout layer `{name}` must be a number in (0, 1], found `{}`",
+                                value.text()
+                            ),
+                        );
                         None
                     }
                 };
@@ -616,7 +742,12 @@ fn dropout(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
             Arg::Named { name: option, .. } => {
                 errors.error(
                     option,
-                    symbol::unknown("option", &option.to_string(), &format!(" for `Dropout` layer `{name}`"), &[symbol::KEEP]),
+                    symbol::unknown(
+                        "option",
+                        &option.to_string(),
+                        &format!(" for `Dropout` layer `{name}`"),
+                        &[symbol::KEEP],
+                    ),
                 );
             }
             other => {
@@ -640,7 +771,10 @@ fn no_activation(decl: &LayerDecl, what: &str, errors: &mut Errors) -> Option<()
     if let Some(act) = &decl.activation {
         errors.error(
             &act.name,
-            format!("{what} layer `{}` takes no activation; put `-> {}` on the layer before it", decl.name, act.name),
+            format!(
+                "{what} layer `{}` takes no activation; put `-> {}` on the layer before it",
+                decl.name, act.name
+            ),
         );
         return None;
     }
@@ -660,7 +794,10 @@ fn window(
     let name = &decl.name;
     let what = format!("layer `{name}`");
     let Some(kernel_value) = kernel else {
-        errors.error(&decl.kind, format!("layer `{name}` needs a kernel size, e.g. `kernel = 3` or `kernel = (3, 5)`"));
+        errors.error(
+            &decl.kind,
+            format!("layer `{name}` needs a kernel size, e.g. `kernel = 3` or `kernel = (3, 5)`"),
+        );
         return None;
     };
     let kernel = pair(kernel_value, &what, "kernel size", false, errors);
@@ -709,17 +846,45 @@ fn window(
 /// Rule: `Conv2d(out_channels, kernel = k | (kh, kw), stride = s | (sh, sw), padding =
 /// p | (ph, pw))` on an image; the kernel fits the padded input; sizes positive.
 fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
-    let opts = options(decl, symbol::CONV2D, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors)?;
+    let opts = options(
+        decl,
+        symbol::CONV2D,
+        &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING, symbol::BIAS],
+        errors,
+    )?;
     let co = out_channels(decl, symbol::CONV2D, &opts, errors);
+    let bias = bias_option(decl, &opts, errors);
     let input = image_input(decl, symbol::CONV2D, prev?, errors)?;
     let geo = window(decl, input, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors)?;
     let co = co?;
     let cols = (geo.positions() as u128) * (geo.patch() as u128);
     if cols > MAX_TENSOR {
-        errors.error(&decl.kind, format!("layer `{}` would unfold {cols} values per sample, more than 2^31", decl.name));
+        errors.error(
+            &decl.kind,
+            format!("layer `{}` would unfold {cols} values per sample, more than 2^31", decl.name),
+        );
         return None;
     }
-    Some(Kind::Conv2d { co, geo })
+    Some(Kind::Conv2d { co, geo, bias: bias? })
+}
+
+/// `bias = false` drops the layer's bias (PyTorch's `bias=False`, e.g. before batch norm).
+fn bias_option(decl: &LayerDecl, opts: &Options, errors: &mut Errors) -> Option<bool> {
+    match opts.named.get(symbol::BIAS) {
+        None => Some(true),
+        Some(v) => flag(v, &format!("layer `{}`", decl.name), symbol::BIAS, errors),
+    }
+}
+
+/// `true` or `false`.
+fn flag(value: &Value, what: &str, key: &str, errors: &mut Errors) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(b.value),
+        _ => {
+            errors.error(value, format!("{what}: `{key}` is `true` or `false`, found `{}`", value.text()));
+            None
+        }
+    }
 }
 
 fn out_channels(decl: &LayerDecl, kind: &str, opts: &Options, errors: &mut Errors) -> Option<usize> {
@@ -731,7 +896,12 @@ fn out_channels(decl: &LayerDecl, kind: &str, opts: &Options, errors: &mut Error
         }
         [v] => size(v, &format!("layer `{name}`"), "output channels", errors),
         [_, extra, ..] => {
-            errors.error(*extra, format!("`{kind}` takes one positional value, the output channels; name the others (`kernel = 3`)"));
+            errors.error(
+                *extra,
+                format!(
+                    "`{kind}` takes one positional value, the output channels; name the others (`kernel = 3`)"
+                ),
+            );
             None
         }
     }
@@ -740,8 +910,14 @@ fn out_channels(decl: &LayerDecl, kind: &str, opts: &Options, errors: &mut Error
 /// Rule: `ConvTranspose2d(out_channels, kernel, stride, padding)` on an image; the output
 /// `(n − 1) s − 2p + k` is positive on both axes.
 fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
-    let opts = options(decl, symbol::CONV_TRANSPOSE2D, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors)?;
+    let opts = options(
+        decl,
+        symbol::CONV_TRANSPOSE2D,
+        &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING, symbol::BIAS],
+        errors,
+    )?;
     let co = out_channels(decl, symbol::CONV_TRANSPOSE2D, &opts, errors);
+    let bias = bias_option(decl, &opts, errors);
     let (ci, hi, wi) = image_input(decl, symbol::CONV_TRANSPOSE2D, prev?, errors)?;
     let what = format!("layer `{}`", decl.name);
     let Some(kernel_value) = opts.named.get(symbol::KERNEL) else {
@@ -749,10 +925,13 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
         return None;
     };
     let kernel = pair(kernel_value, &what, "kernel size", false, errors);
-    let stride = opts.named.get(symbol::STRIDE).map_or(Some((1, 1)), |v| pair(v, &what, "stride", false, errors));
-    let padding = opts.named.get(symbol::PADDING).map_or(Some((0, 0)), |v| pair(v, &what, "padding", true, errors));
+    let stride =
+        opts.named.get(symbol::STRIDE).map_or(Some((1, 1)), |v| pair(v, &what, "stride", false, errors));
+    let padding =
+        opts.named.get(symbol::PADDING).map_or(Some((0, 0)), |v| pair(v, &what, "padding", true, errors));
     let (co, (kh, kw), (sh, sw), (ph, pw)) = (co?, kernel?, stride?, padding?);
-    let (Some(h), Some(w)) = (conv_transpose_output(hi, kh, sh, ph), conv_transpose_output(wi, kw, sw, pw)) else {
+    let (Some(h), Some(w)) = (conv_transpose_output(hi, kh, sh, ph), conv_transpose_output(wi, kw, sw, pw))
+    else {
         errors.error(
             *kernel_value,
             format!(
@@ -763,7 +942,8 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
         );
         return None;
     };
-    Some(Kind::ConvTranspose2d { ci, co, geo: Geo { c: co, h, w, kh, kw, sh, sw, ph, pw, ho: hi, wo: wi } })
+    let geo = Geo { c: co, h, w, kh, kw, sh, sw, ph, pw, ho: hi, wo: wi };
+    Some(Kind::ConvTranspose2d { ci, co, geo, bias: bias? })
 }
 
 /// Rule: `MaxPool2d(k)` / `AvgPool2d(k)` (or `kernel = k`), `stride` defaulting to the
@@ -775,7 +955,13 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
         ([], Some(k)) => Some(*k),
         ([], None) => None,
         _ => {
-            errors.error(&decl.kind, format!("`{kind}` layer `{}` takes its kernel once: `{kind}(2)` or `{kind}(kernel = 2)`", decl.name));
+            errors.error(
+                &decl.kind,
+                format!(
+                    "`{kind}` layer `{}` takes its kernel once: `{kind}(2)` or `{kind}(kernel = 2)`",
+                    decl.name
+                ),
+            );
             return None;
         }
     };
@@ -803,7 +989,14 @@ fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
     no_activation(decl, "flatten", errors)?;
     let prev = prev?;
     if let flat @ Shape::Flat(_) = prev.shape {
-        errors.error(&decl.kind, format!("`Flatten` layer `{}` has nothing to do: {}; remove it", decl.name, prev.producer.produces(flat)));
+        errors.error(
+            &decl.kind,
+            format!(
+                "`Flatten` layer `{}` has nothing to do: {}; remove it",
+                decl.name,
+                prev.producer.produces(flat)
+            ),
+        );
         return None;
     }
     Some(Kind::Flatten)
@@ -815,7 +1008,13 @@ fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
 fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
     let opts = options(decl, symbol::BATCH_NORM, &[symbol::EPS, symbol::MOMENTUM], errors)?;
     if let Some(v) = opts.positional.first() {
-        errors.error(*v, format!("`BatchNorm` layer `{}` infers its size; name its options, e.g. `BatchNorm(eps = 1e-3)`", decl.name));
+        errors.error(
+            *v,
+            format!(
+                "`BatchNorm` layer `{}` infers its size; name its options, e.g. `BatchNorm(eps = 1e-3)`",
+                decl.name
+            ),
+        );
         return None;
     }
     let mut get = |key: &str, default: f64, ok: fn(f64) -> bool, rule: &str| -> Option<f64> {
@@ -824,7 +1023,10 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
             Some(v) => match number(v) {
                 Some(x) if ok(x) => Some(x),
                 _ => {
-                    errors.error(*v, format!("`{key}` of layer `{}` must be {rule}, found `{}`", decl.name, v.text()));
+                    errors.error(
+                        *v,
+                        format!("`{key}` of layer `{}` must be {rule}, found `{}`", decl.name, v.text()),
+                    );
                     None
                 }
             },
@@ -861,7 +1063,10 @@ fn activation(decl: &LayerDecl, kind: Option<Kind>, errors: &mut Errors) -> Opti
     let text = name.to_string();
     let no_args = |act: Activation, errors: &mut Errors| match args {
         Some(a) => {
-            errors.at(a.span, format!("activation `{text}` of layer `{layer}` takes no arguments; write `-> {text}`"));
+            errors.at(
+                a.span,
+                format!("activation `{text}` of layer `{layer}` takes no arguments; write `-> {text}`"),
+            );
             None
         }
         None => Some(act),
@@ -874,7 +1079,10 @@ fn activation(decl: &LayerDecl, kind: Option<Kind>, errors: &mut Errors) -> Opti
         symbol::SOFTMAX => no_args(Activation::Softmax, errors),
         symbol::LEAKY_RELU => leaky_relu(layer, args.as_ref(), errors),
         other => {
-            errors.error(name, symbol::unknown("activation", other, &format!(" on layer `{layer}`"), symbol::ACTIVATIONS));
+            errors.error(
+                name,
+                symbol::unknown("activation", other, &format!(" on layer `{layer}`"), symbol::ACTIVATIONS),
+            );
             None
         }
     }
@@ -892,7 +1100,12 @@ fn leaky_relu(layer: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option
         [Arg::Named { name, .. }] => {
             errors.error(
                 name,
-                symbol::unknown("option", &name.to_string(), &format!(" for `LeakyRelu` on layer `{layer}`"), &[symbol::SLOPE]),
+                symbol::unknown(
+                    "option",
+                    &name.to_string(),
+                    &format!(" for `LeakyRelu` on layer `{layer}`"),
+                    &[symbol::SLOPE],
+                ),
             );
             return None;
         }
@@ -904,11 +1117,23 @@ fn leaky_relu(layer: &Ident, args: Option<&Args>, errors: &mut Errors) -> Option
     match number(value) {
         Some(s) if s >= 0.0 && s.is_finite() => Some(Activation::LeakyRelu(s)),
         Some(_) => {
-            errors.error(value, format!("the slope of `LeakyRelu` on layer `{layer}` must be non-negative and finite, found `{}`", value.text()));
+            errors.error(
+                value,
+                format!(
+                    "the slope of `LeakyRelu` on layer `{layer}` must be non-negative and finite, found `{}`",
+                    value.text()
+                ),
+            );
             None
         }
         None => {
-            errors.error(value, format!("the slope of `LeakyRelu` on layer `{layer}` must be a number, found `{}`; {usage}", value.text()));
+            errors.error(
+                value,
+                format!(
+                    "the slope of `LeakyRelu` on layer `{layer}` must be a number, found `{}`; {usage}",
+                    value.text()
+                ),
+            );
             None
         }
     }
@@ -944,7 +1169,8 @@ mod tests {
             for k in 1..8 {
                 for s in 1..5 {
                     for p in 0..4 {
-                        let counted = (0..n + 2 * p).step_by(s).filter(|&start| start + k <= n + 2 * p).count();
+                        let counted =
+                            (0..n + 2 * p).step_by(s).filter(|&start| start + k <= n + 2 * p).count();
                         assert_eq!(conv_output(n, k, s, p), (k <= n + 2 * p).then_some(counted));
                         if let Some(big) = conv_transpose_output(n, k, s, p) {
                             assert_eq!(conv_output(big, k, s, p), Some(n));

@@ -20,7 +20,8 @@ pub const FLATTEN: &str = "Flatten";
 /// `name: BatchNorm`.
 pub const BATCH_NORM: &str = "BatchNorm";
 /// Every layer kind.
-pub const LAYERS: &[&str] = &[DENSE, CONV2D, CONV_TRANSPOSE2D, MAX_POOL2D, AVG_POOL2D, FLATTEN, BATCH_NORM, DROPOUT];
+pub const LAYERS: &[&str] =
+    &[DENSE, CONV2D, CONV_TRANSPOSE2D, MAX_POOL2D, AVG_POOL2D, FLATTEN, BATCH_NORM, DROPOUT];
 
 /// Activations.
 pub const IDENTITY: &str = "Identity";
@@ -47,6 +48,8 @@ pub const KERNEL: &str = "kernel";
 pub const STRIDE: &str = "stride";
 /// Convolution and pooling zero padding.
 pub const PADDING: &str = "padding";
+/// Whether a dense or convolution layer has a bias (`bias = false` drops it).
+pub const BIAS: &str = "bias";
 /// Batch norm's `ε`.
 pub const EPS: &str = "eps";
 /// Batch norm's running-statistics momentum.

@@ -197,7 +197,8 @@ mod tests {
     fn vectors_and_4d_kernels() {
         let bias = TensorInfo { name: "b", shape: &[3], role: Role::Bias, layout: Layout::RowMajor };
         assert_eq!((bias.len(), bias.rows()), (3, 3));
-        let conv = TensorInfo { name: "k", shape: &[4, 2, 3, 3], role: Role::Weight, layout: Layout::ColumnMajor };
+        let conv =
+            TensorInfo { name: "k", shape: &[4, 2, 3, 3], role: Role::Weight, layout: Layout::ColumnMajor };
         assert_eq!((conv.len(), conv.rows()), (72, 4));
     }
 }

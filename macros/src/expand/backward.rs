@@ -1,7 +1,7 @@
 //! The hand-derived backward pass, layer by layer in reverse.
 
-use super::layers::{self, Dest};
 use super::Names;
+use super::layers::{self, Dest};
 use crate::shape::{Kind, Model};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};

@@ -9,7 +9,8 @@ use syn::Ident;
 /// The layer whose training buffers hold the network output (the last one with buffers:
 /// a trailing `Flatten` shares its input's).
 pub fn last_buffer(model: &Model) -> Ident {
-    let last = model.layers.iter().rev().find(|l| layers::training_buffer(l).is_some()).map(|l| l.name.clone());
+    let last =
+        model.layers.iter().rev().find(|l| layers::training_buffer(l).is_some()).map(|l| l.name.clone());
     // `resolve` guarantees a layer with parameters, and those have buffers.
     last.unwrap_or_else(|| model.net.name.clone())
 }

@@ -16,15 +16,15 @@ pub fn geometry(g: &Geo) -> TokenStream {
 /// The type of the layer's field in the network struct (layers with parameters only).
 pub fn field_type(layer: &Layer) -> Option<TokenStream> {
     Some(match layer.kind {
-        Kind::Dense { inputs, outputs } => {
+        Kind::Dense { inputs, outputs, .. } => {
             let (i, o) = (lit(inputs), lit(outputs));
             quote!(::sinew::layers::Dense<T, #i, #o>)
         }
-        Kind::Conv2d { co, geo } => {
+        Kind::Conv2d { co, geo, .. } => {
             let [ci, co, kh, kw, k] = [geo.c, co, geo.kh, geo.kw, geo.patch()].map(lit);
             quote!(::sinew::layers::Conv2d<T, #ci, #co, #kh, #kw, #k>)
         }
-        Kind::ConvTranspose2d { ci, co, geo } => {
+        Kind::ConvTranspose2d { ci, co, geo, .. } => {
             let [ci, co, kh, kw, k] = [ci, co, geo.kh, geo.kw, geo.patch()].map(lit);
             quote!(::sinew::layers::ConvTranspose2d<T, #ci, #co, #kh, #kw, #k>)
         }
@@ -149,8 +149,11 @@ pub fn forward_train(layer: &Layer, input: &TokenStream) -> TokenStream {
             quote!(::sinew::layers::AvgPool2d::forward(#g, #input, &mut #out);)
         }
         Kind::BatchNorm { spatial, eps, momentum, .. } => {
-            let (s, e, m) =
-                (lit(spatial), proc_macro2::Literal::f64_suffixed(eps), proc_macro2::Literal::f64_suffixed(momentum));
+            let (s, e, m) = (
+                lit(spatial),
+                proc_macro2::Literal::f64_suffixed(eps),
+                proc_macro2::Literal::f64_suffixed(momentum),
+            );
             quote!(self.#name.forward_train(#s, #e, #m, samples, #input, &mut #out, &mut tw.#name.stats);)
         }
         Kind::Flatten => return TokenStream::new(),
@@ -195,7 +198,9 @@ pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest) -> TokenStream 
                 #dx
             }
         }
-        Kind::Dropout { .. } => into(&|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx);)),
+        Kind::Dropout { .. } => {
+            into(&|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx);))
+        }
         Kind::Conv2d { geo, .. } => {
             let g = geometry(&geo);
             let dx = into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx);));
@@ -280,19 +285,24 @@ pub fn tensors(layer: &Layer) -> Vec<Tensor> {
         layout: layout.clone(),
         field,
     };
+    // Without a bias the layer's bias stays zero and is not a tensor: not saved, loaded
+    // or trained, as in PyTorch's `bias=False`.
+    let with_bias = |mut tensors: Vec<Tensor>, has: bool, size: usize| {
+        if has {
+            tensors.push(t("bias", vec![size], &bias, &row, "bias"));
+        }
+        tensors
+    };
     match layer.kind {
-        Kind::Dense { inputs, outputs } => vec![
-            t("weight", vec![outputs, inputs], &weight, &col, "weight"),
-            t("bias", vec![outputs], &bias, &row, "bias"),
-        ],
-        Kind::Conv2d { co, geo } => vec![
-            t("weight", vec![co, geo.c, geo.kh, geo.kw], &weight, &row, "weight"),
-            t("bias", vec![co], &bias, &row, "bias"),
-        ],
-        Kind::ConvTranspose2d { ci, co, geo } => vec![
-            t("weight", vec![ci, co, geo.kh, geo.kw], &weight, &row, "weight"),
-            t("bias", vec![co], &bias, &row, "bias"),
-        ],
+        Kind::Dense { inputs, outputs, bias: has } => {
+            with_bias(vec![t("weight", vec![outputs, inputs], &weight, &col, "weight")], has, outputs)
+        }
+        Kind::Conv2d { co, geo, bias: has } => {
+            with_bias(vec![t("weight", vec![co, geo.c, geo.kh, geo.kw], &weight, &row, "weight")], has, co)
+        }
+        Kind::ConvTranspose2d { ci, co, geo, bias: has } => {
+            with_bias(vec![t("weight", vec![ci, co, geo.kh, geo.kw], &weight, &row, "weight")], has, co)
+        }
         Kind::BatchNorm { channels, .. } => vec![
             t("weight", vec![channels], &bias, &row, "weight"),
             t("bias", vec![channels], &bias, &row, "bias"),

@@ -83,7 +83,8 @@ pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
 /// `init` and `init_in_place`: He before the ReLU family, Xavier otherwise, zero biases,
 /// batch norm at γ = 1, β = 0.
 pub fn init(model: &Model) -> TokenStream {
-    let steps = (0..model.layers.len()).filter(|&i| model.layers[i].has_params()).map(|i| layers::init(model, i));
+    let steps =
+        (0..model.layers.len()).filter(|&i| model.layers[i].has_params()).map(|i| layers::init(model, i));
     quote! {
         /// A freshly initialised network: He (Kaiming) normal weights before `Relu` and
         /// `LeakyRelu`, Xavier (Glorot) normal weights otherwise, zero biases, batch norm

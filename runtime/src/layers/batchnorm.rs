@@ -1,5 +1,5 @@
-use crate::params::{Layout, Parameters, Role, TensorInfo};
 use crate::Float;
+use crate::params::{Layout, Parameters, Role, TensorInfo};
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
 
@@ -61,7 +61,10 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
     }
 
     fn check(spatial: usize, rows: usize) {
-        assert!(rows == C * spatial, "BatchNorm over {C} channels of {spatial} values cannot take {rows} rows");
+        assert!(
+            rows == C * spatial,
+            "BatchNorm over {C} channels of {spatial} values cannot take {rows} rows"
+        );
     }
 
     /// Inference: normalises with the running statistics.
@@ -78,7 +81,9 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
             for c in 0..C {
                 let scale = self.weight[c] / (self.running_var[c] + eps).sqrt();
                 let shift = self.bias[c] - self.running_mean[c] * scale;
-                for (yv, &xv) in ys[c * spatial..(c + 1) * spatial].iter_mut().zip(&xs[c * spatial..(c + 1) * spatial]) {
+                for (yv, &xv) in
+                    ys[c * spatial..(c + 1) * spatial].iter_mut().zip(&xs[c * spatial..(c + 1) * spatial])
+                {
                     *yv = xv * scale + shift;
                 }
             }
@@ -103,7 +108,9 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
         let n = (samples * spatial) as f64;
         let (eps, m) = (T::cast(eps), T::cast(momentum));
         for c in 0..C {
-            let values = || x.as_slice().chunks_exact(N).take(samples).flat_map(|s| &s[c * spatial..(c + 1) * spatial]);
+            let values = || {
+                x.as_slice().chunks_exact(N).take(samples).flat_map(|s| &s[c * spatial..(c + 1) * spatial])
+            };
             let mean = values().fold(0.0, |s, v| s + v.as_f64()) / n;
             let var = values().fold(0.0, |s, v| s + (v.as_f64() - mean) * (v.as_f64() - mean)) / n;
             let inv_std = T::one() / (T::cast(var) + eps).sqrt();
@@ -116,7 +123,9 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
             let columns = x.as_slice().chunks_exact(N).zip(y.as_mut_slice().chunks_exact_mut(N));
             for ((xs, ys), hs) in columns.zip(buffers.normalized.as_mut_slice().chunks_exact_mut(N)) {
                 let range = c * spatial..(c + 1) * spatial;
-                for ((yv, hv), &xv) in ys[range.clone()].iter_mut().zip(&mut hs[range.clone()]).zip(&xs[range]) {
+                for ((yv, hv), &xv) in
+                    ys[range.clone()].iter_mut().zip(&mut hs[range.clone()]).zip(&xs[range])
+                {
                     *hv = (xv - mean_t) * inv_std;
                     *yv = gamma * *hv + beta;
                 }
@@ -154,8 +163,11 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
             let Some(input_grad) = input_grad.as_deref_mut() else { continue };
             let k = self.weight[c] * buffers.inv_std[c] / n;
             let columns = grad.as_slice().chunks_exact(N).zip(buffers.normalized.as_slice().chunks_exact(N));
-            for (j, ((gs, hs), dx)) in columns.zip(input_grad.as_mut_slice().chunks_exact_mut(N)).enumerate() {
-                for ((d, &g), &h) in dx[range.clone()].iter_mut().zip(&gs[range.clone()]).zip(&hs[range.clone()]) {
+            for (j, ((gs, hs), dx)) in columns.zip(input_grad.as_mut_slice().chunks_exact_mut(N)).enumerate()
+            {
+                for ((d, &g), &h) in
+                    dx[range.clone()].iter_mut().zip(&gs[range.clone()]).zip(&hs[range.clone()])
+                {
                     *d = if j < samples { k * (n * g - sum_dy - h * sum_dy_xhat) } else { T::zero() };
                 }
             }
@@ -201,7 +213,9 @@ mod tests {
         // 2 channels of 2 values, 3 samples, the last one padding
         let mut bn = BatchNorm::<f64, 2>::zeroed();
         bn.init();
-        let x = SMatrix::<f64, 4, 3>::from_column_slice(&[1.0, 3.0, 10.0, 10.0, 5.0, 7.0, 20.0, 30.0, 99.0, 99.0, 99.0, 99.0]);
+        let x = SMatrix::<f64, 4, 3>::from_column_slice(&[
+            1.0, 3.0, 10.0, 10.0, 5.0, 7.0, 20.0, 30.0, 99.0, 99.0, 99.0, 99.0,
+        ]);
         let mut y = SMatrix::zeros();
         let mut buf = BatchNormBuffers::<f64, 2, 4, 3>::zeroed();
         bn.forward_train(2, 0.0, 0.1, 2, &x, &mut y, &mut buf);

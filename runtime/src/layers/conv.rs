@@ -1,7 +1,7 @@
+use crate::Float;
 use crate::init::Init;
 use crate::linalg::{Gemm, Op, gemm};
 use crate::params::{Layout, Parameters, Role, TensorInfo};
-use crate::Float;
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
 use rand_core::Rng;
@@ -71,7 +71,13 @@ impl Geometry {
     /// # Panics
     /// If the kernel does not fit (see [`conv_output_size`]); the macro checks this at
     /// compile time.
-    pub const fn new(c: usize, (h, w): (usize, usize), (kh, kw): (usize, usize), (sh, sw): (usize, usize), (ph, pw): (usize, usize)) -> Self {
+    pub const fn new(
+        c: usize,
+        (h, w): (usize, usize),
+        (kh, kw): (usize, usize),
+        (sh, sw): (usize, usize),
+        (ph, pw): (usize, usize),
+    ) -> Self {
         let (Some(ho), Some(wo)) = (conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)) else {
             panic!("the kernel does not fit the padded input, or a stride is 0");
         };
@@ -172,7 +178,14 @@ pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T]) {
 /// `dWᵀ += cols · dYᵀ`, `db += Σ dY`, `dcolsᵀ = dYᵀ · W`, `dX = col2im(dcols)`.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float")]
-pub struct Conv2d<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> {
+pub struct Conv2d<
+    T: Float,
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const K: usize,
+> {
     /// Kernels, `(CO, CI, kh, kw)` in PyTorch's layout.
     pub weight: SMatrix<T, K, CO>,
     /// Bias per output channel.
@@ -274,15 +287,16 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     ) {
         Self::check(g, IN, OUT);
         let desc = Gemm { m: g.positions(), n: K, k: CO, a: Op::N, b: Op::T, accumulate: false };
-        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
+        {
             gemm(desc, gs, self.weight.as_slice(), dcols.as_mut_slice());
             col2im(g, dcols.as_slice(), dx);
         }
     }
 }
 
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> Parameters<T>
-    for Conv2d<T, CI, CO, KH, KW, K>
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
+    Parameters<T> for Conv2d<T, CI, CO, KH, KW, K>
 {
     const TENSORS: &'static [TensorInfo] = &[
         TensorInfo { name: "weight", shape: &[CO, CI, KH, KW], role: Role::Weight, layout: Layout::RowMajor },
@@ -319,7 +333,14 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
 /// `CO × ho × wo` (this layer's output), output `hi × wi` (this layer's input).
 #[derive(Clone, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float")]
-pub struct ConvTranspose2d<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> {
+pub struct ConvTranspose2d<
+    T: Float,
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const K: usize,
+> {
     /// Kernels, `(CI, CO, kh, kw)` in PyTorch's layout.
     pub weight: SMatrix<T, K, CI>,
     /// Bias per output channel.
@@ -410,15 +431,16 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     ) {
         Self::check(g, IN, OUT);
         let desc = Gemm { m: g.positions(), n: CI, k: K, a: Op::N, b: Op::N, accumulate: false };
-        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
+        {
             im2col(g, gs, dcols.as_mut_slice());
             gemm(desc, dcols.as_slice(), self.weight.as_slice(), dx);
         }
     }
 }
 
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize> Parameters<T>
-    for ConvTranspose2d<T, CI, CO, KH, KW, K>
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
+    Parameters<T> for ConvTranspose2d<T, CI, CO, KH, KW, K>
 {
     const TENSORS: &'static [TensorInfo] = &[
         TensorInfo { name: "weight", shape: &[CI, CO, KH, KW], role: Role::Weight, layout: Layout::RowMajor },
@@ -454,7 +476,8 @@ mod tests {
             for k in 1..8 {
                 for s in 1..5 {
                     for p in 0..4 {
-                        let counted = (0..n + 2 * p).step_by(s).filter(|&start| start + k <= n + 2 * p).count();
+                        let counted =
+                            (0..n + 2 * p).step_by(s).filter(|&start| start + k <= n + 2 * p).count();
                         let expected = (k <= n + 2 * p).then_some(counted);
                         assert_eq!(conv_output_size(n, k, s, p), expected, "n={n} k={k} s={s} p={p}");
                     }
@@ -492,7 +515,8 @@ mod tests {
                         for ky in 0..g.kh {
                             for kx in 0..g.kw {
                                 if let Some((yy, xx)) = g.source(oy, ox, ky, kx) {
-                                    s += w[((o * g.c + c) * g.kh + ky) * g.kw + kx] * x[(c * g.h + yy) * g.w + xx];
+                                    s += w[((o * g.c + c) * g.kh + ky) * g.kw + kx]
+                                        * x[(c * g.h + yy) * g.w + xx];
                                 }
                             }
                         }

@@ -8,7 +8,9 @@ mod dropout;
 mod pool;
 
 pub use batchnorm::{BatchNorm, BatchNormBuffers};
-pub use conv::{Conv2d, ConvTranspose2d, Geometry, col2im, conv_output_size, conv_transpose_output_size, im2col};
+pub use conv::{
+    Conv2d, ConvTranspose2d, Geometry, col2im, conv_output_size, conv_transpose_output_size, im2col,
+};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use pool::{AvgPool2d, MaxPool2d};

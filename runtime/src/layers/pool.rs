@@ -147,7 +147,8 @@ impl AvgPool2d {
     ) {
         check(g, IN, OUT);
         let scale = T::one() / T::cast((g.kh * g.kw) as f64);
-        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
+        {
             dx.fill(T::zero());
             let mut o = 0;
             for c in 0..g.c {
