@@ -6,7 +6,7 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    for category in ["syntax", "input", "shape", "layer", "activation", "options", "loss", "multi"] {
+    for category in ["syntax", "input", "shape", "layer", "activation", "options", "loss", "multi", "conv"] {
         t.compile_fail(format!("tests/ui/{category}/*.rs"));
     }
     t.pass("tests/ui/pass/*.rs");

@@ -428,7 +428,16 @@ fn count(value: &Value, what: &str, errors: &mut Errors) -> Option<usize> {
 /// `k` or `(kh, kw)`: the same for both axes, or one each. `zero_ok` allows 0 (padding).
 fn pair(value: &Value, what: &str, unit: &str, zero_ok: bool, errors: &mut Errors) -> Option<(usize, usize)> {
     let one = |v: &Value, errors: &mut Errors| {
-        if zero_ok { count(v, what, errors) } else { size(v, what, unit, errors) }
+        if zero_ok {
+            return count(v, what, errors);
+        }
+        if let Value::Int(lit) = v
+            && lit.base10_parse::<usize>().ok() == Some(0)
+        {
+            errors.error(lit, format!("{what}: a {unit} of 0 is impossible; it must be at least 1"));
+            return None;
+        }
+        size(v, what, unit, errors)
     };
     match value {
         Value::Tuple(_, items) if items.len() == 2 => {
@@ -459,15 +468,12 @@ fn number(value: &Value) -> Option<f64> {
 struct Options<'a> {
     positional: Vec<&'a Value>,
     named: BTreeMap<String, &'a Value>,
+    /// Whether every option was known and given once.
+    valid: bool,
 }
 
-fn options<'a>(
-    decl: &'a LayerDecl,
-    kind: &str,
-    allowed: &[&str],
-    errors: &mut Errors,
-) -> Option<Options<'a>> {
-    let mut out = Options { positional: Vec::new(), named: BTreeMap::new() };
+fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut Errors) -> Options<'a> {
+    let mut out = Options { positional: Vec::new(), named: BTreeMap::new(), valid: true };
     let mut ok = true;
     for arg in decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list) {
         match arg {
@@ -501,7 +507,8 @@ fn options<'a>(
             }
         }
     }
-    ok.then_some(out)
+    out.valid = ok;
+    out
 }
 
 fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Layer> {
@@ -781,23 +788,34 @@ fn no_activation(decl: &LayerDecl, what: &str, errors: &mut Errors) -> Option<()
     Some(())
 }
 
-/// The kernel, stride and padding of a convolution or pooling layer, with the output size
-/// per axis; errors name the layer and the numbers.
-fn window(
+/// The kernel, stride and padding of a convolution or pooling layer, as written.
+struct WindowSpec<'a> {
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+    /// The kernel's tokens, for errors.
+    kernel_value: &'a Value,
+}
+
+/// Reads `kernel` (required), `stride` (default `default_stride`, or the kernel) and
+/// `padding` (default 0); each is one size or `(height, width)`.
+fn window_spec<'a>(
     decl: &LayerDecl,
-    input: (usize, usize, usize),
-    opts: &Options,
-    kernel: Option<&Value>,
+    opts: &Options<'a>,
+    kernel: Option<&'a Value>,
     default_stride: Option<(usize, usize)>,
     errors: &mut Errors,
-) -> Option<Geo> {
+) -> Option<WindowSpec<'a>> {
     let name = &decl.name;
     let what = format!("layer `{name}`");
     let Some(kernel_value) = kernel else {
-        errors.error(
-            &decl.kind,
-            format!("layer `{name}` needs a kernel size, e.g. `kernel = 3` or `kernel = (3, 5)`"),
-        );
+        // A misspelt option (already reported, with a suggestion) is the likely cause.
+        if opts.valid {
+            errors.error(
+                &decl.kind,
+                format!("layer `{name}` needs a kernel size, e.g. `kernel = 3` or `kernel = (3, 5)`"),
+            );
+        }
         return None;
     };
     let kernel = pair(kernel_value, &what, "kernel size", false, errors);
@@ -809,38 +827,39 @@ fn window(
         Some(v) => pair(v, &what, "padding", true, errors),
         None => Some((0, 0)),
     };
-    let ((kh, kw), (sh, sw), (ph, pw)) = (kernel?, stride?, padding?);
-    let (c, h, w) = input;
-    let fit = |n: usize, k: usize, p: usize, axis: &str, errors: &mut Errors| -> Option<usize> {
-        conv_output(n, k, 1, p).or_else(|| {
-            errors.error(
-                kernel_value,
-                format!(
-                    "layer `{name}`: its {kh} x {kw} kernel does not fit the {axis} of its input {} padded by {p} ({n} + 2 x {p} = {} < {k}); use a smaller kernel, more padding, or less pooling before it",
-                    Shape::Image { c, h, w }.text(),
-                    n + 2 * p
-                ),
-            );
-            None
-        })
+    Some(WindowSpec { kernel: kernel?, stride: stride?, padding: padding?, kernel_value })
+}
+
+/// The window over a `c × h × w` input, with its output size; an error (on the kernel)
+/// if the kernel does not fit the padded input.
+fn fit_window(
+    decl: &LayerDecl,
+    (c, h, w): (usize, usize, usize),
+    spec: &WindowSpec,
+    errors: &mut Errors,
+) -> Option<Geo> {
+    let ((kh, kw), (sh, sw), (ph, pw)) = (spec.kernel, spec.stride, spec.padding);
+    let (ho, wo) = (conv_output(h, kh, sh, ph), conv_output(w, kw, sw, pw));
+    let (Some(ho), Some(wo)) = (ho, wo) else {
+        let mut axes = Vec::new();
+        if ho.is_none() {
+            axes.push(format!("height {h} + 2 x {ph} = {} < {kh}", h + 2 * ph));
+        }
+        if wo.is_none() {
+            axes.push(format!("width {w} + 2 x {pw} = {} < {kw}", w + 2 * pw));
+        }
+        errors.error(
+            spec.kernel_value,
+            format!(
+                "layer `{}`: its {kh} x {kw} kernel does not fit its input {} with padding ({}); use a smaller kernel, more padding, or less pooling before it",
+                decl.name,
+                Shape::Image { c, h, w }.text(),
+                axes.join(", ")
+            ),
+        );
+        return None;
     };
-    let ho = fit(h, kh, ph, "height", errors);
-    let wo = fit(w, kw, pw, "width", errors);
-    ho?;
-    wo?;
-    Some(Geo {
-        c,
-        h,
-        w,
-        kh,
-        kw,
-        sh,
-        sw,
-        ph,
-        pw,
-        ho: conv_output(h, kh, sh, ph)?,
-        wo: conv_output(w, kw, sw, pw)?,
-    })
+    Some(Geo { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo })
 }
 
 /// Rule: `Conv2d(out_channels, kernel = k | (kh, kw), stride = s | (sh, sw), padding =
@@ -851,12 +870,16 @@ fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<
         symbol::CONV2D,
         &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING, symbol::BIAS],
         errors,
-    )?;
+    );
     let co = out_channels(decl, symbol::CONV2D, &opts, errors);
     let bias = bias_option(decl, &opts, errors);
+    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors);
     let input = image_input(decl, symbol::CONV2D, prev?, errors)?;
-    let geo = window(decl, input, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors)?;
+    let geo = fit_window(decl, input, &spec?, errors)?;
     let co = co?;
+    if !opts.valid {
+        return None;
+    }
     let cols = (geo.positions() as u128) * (geo.patch() as u128);
     if cols > MAX_TENSOR {
         errors.error(
@@ -915,25 +938,21 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
         symbol::CONV_TRANSPOSE2D,
         &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING, symbol::BIAS],
         errors,
-    )?;
+    );
     let co = out_channels(decl, symbol::CONV_TRANSPOSE2D, &opts, errors);
     let bias = bias_option(decl, &opts, errors);
+    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors);
     let (ci, hi, wi) = image_input(decl, symbol::CONV_TRANSPOSE2D, prev?, errors)?;
-    let what = format!("layer `{}`", decl.name);
-    let Some(kernel_value) = opts.named.get(symbol::KERNEL) else {
-        errors.error(&decl.kind, format!("layer `{}` needs a kernel size, e.g. `kernel = 2`", decl.name));
+    let spec = spec?;
+    let kernel_value = spec.kernel_value;
+    let (co, (kh, kw), (sh, sw), (ph, pw)) = (co?, spec.kernel, spec.stride, spec.padding);
+    if !opts.valid {
         return None;
-    };
-    let kernel = pair(kernel_value, &what, "kernel size", false, errors);
-    let stride =
-        opts.named.get(symbol::STRIDE).map_or(Some((1, 1)), |v| pair(v, &what, "stride", false, errors));
-    let padding =
-        opts.named.get(symbol::PADDING).map_or(Some((0, 0)), |v| pair(v, &what, "padding", true, errors));
-    let (co, (kh, kw), (sh, sw), (ph, pw)) = (co?, kernel?, stride?, padding?);
+    }
     let (Some(h), Some(w)) = (conv_transpose_output(hi, kh, sh, ph), conv_transpose_output(wi, kw, sw, pw))
     else {
         errors.error(
-            *kernel_value,
+            kernel_value,
             format!(
                 "layer `{}`: on its input {} the output size (n - 1) x stride - 2 x padding + kernel is not positive; reduce the padding",
                 decl.name,
@@ -949,7 +968,7 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
 /// Rule: `MaxPool2d(k)` / `AvgPool2d(k)` (or `kernel = k`), `stride` defaulting to the
 /// kernel, `padding` at most half the kernel (PyTorch's rule), on an image.
 fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
-    let opts = options(decl, kind, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors)?;
+    let opts = options(decl, kind, &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING], errors);
     let kernel = match (opts.positional.as_slice(), opts.named.get(symbol::KERNEL)) {
         ([k], None) => Some(*k),
         ([], Some(k)) => Some(*k),
@@ -965,14 +984,21 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
             return None;
         }
     };
-    let input = image_input(decl, kind, prev?, errors)?;
-    let geo = window(decl, input, &opts, kernel, None, errors)?;
-    if 2 * geo.ph > geo.kh || 2 * geo.pw > geo.kw {
+    let spec = window_spec(decl, &opts, kernel, None, errors);
+    if let Some(spec) = &spec
+        && (2 * spec.padding.0 > spec.kernel.0 || 2 * spec.padding.1 > spec.kernel.1)
+    {
         let padding = opts.named.get(symbol::PADDING).copied();
+        let (kh, kw) = spec.kernel;
         errors.error(
             padding,
-            format!("layer `{}`: padding must be at most half the {} x {} kernel, or a window could hold only padding", decl.name, geo.kh, geo.kw),
+            format!("layer `{}`: padding must be at most half the {kh} x {kw} kernel, or a window could hold only padding", decl.name),
         );
+        return None;
+    }
+    let input = image_input(decl, kind, prev?, errors)?;
+    let geo = fit_window(decl, input, &spec?, errors)?;
+    if !opts.valid {
         return None;
     }
     Some(if kind == symbol::MAX_POOL2D { Kind::MaxPool { geo } } else { Kind::AvgPool { geo } })
@@ -981,13 +1007,16 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
 /// Rule: `Flatten` turns an image into its `C·H·W` features, in place; on a flat input it
 /// would do nothing.
 fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
-    let opts = options(decl, symbol::FLATTEN, &[], errors)?;
+    let opts = options(decl, symbol::FLATTEN, &[], errors);
     if let Some(v) = opts.positional.first() {
         errors.error(*v, format!("`Flatten` layer `{}` takes no arguments", decl.name));
         return None;
     }
     no_activation(decl, "flatten", errors)?;
     let prev = prev?;
+    if !opts.valid {
+        return None;
+    }
     if let flat @ Shape::Flat(_) = prev.shape {
         errors.error(
             &decl.kind,
@@ -1006,7 +1035,7 @@ fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
 /// features of a flat input or the channels of an image; directly after another
 /// `BatchNorm` it would normalise what is already normalised.
 fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
-    let opts = options(decl, symbol::BATCH_NORM, &[symbol::EPS, symbol::MOMENTUM], errors)?;
+    let opts = options(decl, symbol::BATCH_NORM, &[symbol::EPS, symbol::MOMENTUM], errors);
     if let Some(v) = opts.positional.first() {
         errors.error(
             *v,
@@ -1035,6 +1064,9 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
     let eps = get(symbol::EPS, 1e-5, |e| e > 0.0 && e.is_finite(), "a positive number");
     let momentum = get(symbol::MOMENTUM, 0.1, |m| (0.0..=1.0).contains(&m), "in [0, 1]");
     let prev = prev?;
+    if !opts.valid {
+        return None;
+    }
     if prev.batch_norm {
         let Producer::Layer(before) = &prev.producer else { return None };
         errors.error(
