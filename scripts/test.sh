@@ -33,5 +33,6 @@ step "examples"
 cargo run --release --example 01-xor
 cargo run --release --example 02-iris
 cargo run --release --example 03-digits
+cargo run --release --example mnist -- --epochs 1 --subset 800
 
 printf '\nall checks passed\n'

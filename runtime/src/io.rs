@@ -407,13 +407,22 @@ impl WeightFile {
 /// Any [`WeightError`], naming the offending tensor.
 pub fn load<T: Float, P: Parameters<T>>(path: impl AsRef<Path>, params: &mut P) -> Result<(), WeightError> {
     let mut file = WeightFile::read(path)?;
-    let expected: BTreeSet<&str> = P::TENSORS.iter().map(|t| t.name).collect();
-    let unexpected: Vec<String> =
-        file.names().into_iter().filter(|n| !expected.contains(n.as_str())).collect();
+    let unexpected: Vec<String> = file.names().into_iter().filter(|n| !expected::<T, P>(n)).collect();
     if !unexpected.is_empty() {
         return Err(WeightError::Unexpected { names: unexpected });
     }
     file.load_into("", params)
+}
+
+/// Whether a tensor of the file belongs to `P`: one of its tensors, or the
+/// `num_batches_tracked` counter PyTorch keeps beside each batch norm's running statistics
+/// (sinew does not use it; PyTorch fills it in when it loads a file without it).
+fn expected<T: Float, P: Parameters<T>>(name: &str) -> bool {
+    P::TENSORS.iter().any(|t| t.name == name)
+        || name.strip_suffix("num_batches_tracked").is_some_and(|prefix| {
+            let running = format!("{prefix}running_mean");
+            P::TENSORS.iter().any(|t| t.name == running)
+        })
 }
 
 /// Like [`load`], but tensors the network does not have are ignored; their names are
