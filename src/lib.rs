@@ -66,14 +66,25 @@
 //! network! {
 //!     #[attributes]  /// docs
 //!     pub struct Name {
-//!         input: <features>,
-//!         <layer>: Dense(<out>) [-> <activation>],
-//!         <layer>: Dense(<in> => <out>) [-> <activation>],
+//!         input: <features> | [<channels>, <height>, <width>],
+//!         <layer>: Dense(<out> [, bias = false]) [-> <activation>] [=> <shape>],
+//!         <layer>: Dense(<in> => <out>) ...,
+//!         <layer>: Conv2d(<out channels>, kernel = k | (kh, kw) [, stride = s | (sh, sw)]
+//!                         [, padding = p | (ph, pw)] [, bias = false]) ...,
+//!         <layer>: ConvTranspose2d(<out channels>, kernel = .., stride = .., padding = ..) ...,
+//!         <layer>: MaxPool2d(k [, stride = ..] [, padding = ..]) ...,
+//!         <layer>: AvgPool2d(k [, stride = ..] [, padding = ..]) ...,
+//!         <layer>: Flatten,
+//!         <layer>: BatchNorm[(eps = 1e-5, momentum = 0.1)] [-> <activation>],
 //!         <layer>: Dropout(keep = <p>),
 //!         ...
 //!     }
 //! }
 //! ```
+//!
+//! `=> [C, H, W]` or `=> N` after a layer asserts its output shape. Images are stored one
+//! sample per column in channel-major (NCHW) order, as PyTorch flattens them, so `Flatten`
+//! is free and dense weights after it have PyTorch's layout.
 //!
 //! Activations: `Identity`, `Sigmoid`, `Tanh`, `Relu`, `LeakyRelu` (slope 0.01, or
 //! `LeakyRelu(0.2)` / `LeakyRelu(slope = 0.2)`), `Softmax`. `Dropout(keep = p)` keeps each

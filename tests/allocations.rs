@@ -65,6 +65,22 @@ network! {
     }
 }
 
+network! {
+    /// LeNet-5 with batch norm and a transposed convolution added, to cover every layer.
+    pub struct Conv {
+        input: [1, 28, 28],
+        c1: Conv2d(6, kernel = 5, padding = 2, bias = false),
+        bn: BatchNorm -> Relu,
+        s2: MaxPool2d(2),
+        c3: Conv2d(16, kernel = 5) -> Relu,
+        s4: AvgPool2d(2),
+        up: ConvTranspose2d(4, kernel = 2, stride = 2) -> Tanh,
+        flat: Flatten,
+        f5: Dense(120) -> Relu,
+        out: Dense(10),
+    }
+}
+
 // One test function: the counters are global, and tests run on parallel threads.
 #[test]
 fn hot_paths_allocate_nothing() {
@@ -117,6 +133,23 @@ fn hot_paths_allocate_nothing() {
         net.train_step(&x, &y, &L2, &mut sgd, &mut tw, &mut rng).unwrap();
     });
     assert_eq!(others, (0, 0), "other layers or optimizers allocated");
+
+    // Convolutions, pooling, batch norm, transposed convolution (batch 32 workspaces are
+    // megabytes: built on the heap).
+    let mut net = Conv::<f32>::boxed_init(&mut rng);
+    let mut ws = ConvWorkspace::<32>::boxed();
+    let mut tw = ConvTrainWorkspace::<32>::boxed();
+    let mut momentum = Momentum::<f32, Conv>::boxed(MomentumConfig::default());
+    let x = Box::new(SMatrix::<f32, 784, 32>::repeat(0.5));
+    let y: [usize; 32] = std::array::from_fn(|i| i % 10);
+    net.train_step(&*x, &y, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng).unwrap();
+    net.forward(&*x, &mut ws);
+    let conv = count(|| {
+        std::hint::black_box(net.forward(&*x, &mut ws));
+        net.train_step(&*x, &y, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng).unwrap();
+        net.train_step_partial(&*x, &y, 7, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng).unwrap();
+    });
+    assert_eq!(conv, (0, 0), "convolutional layers allocated");
 
     // The counter itself works.
     let boxed = count(|| {

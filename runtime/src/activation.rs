@@ -119,18 +119,15 @@ impl Activation for Relu {
     #[inline]
     fn forward<T: Float>(&self, values: &mut [T], _: usize) {
         for v in values {
-            // `max` would turn NaN into 0 and hide a diverging network; keep it visible.
-            if *v < T::zero() {
-                *v = T::zero();
-            }
+            // A select, not `max`, which would turn NaN into 0 and hide a diverging
+            // network; and an unconditional store, so that it vectorises.
+            *v = if *v < T::zero() { T::zero() } else { *v };
         }
     }
     #[inline]
     fn backward<T: Float>(&self, output: &[T], grad: &mut [T], _: usize) {
         for (g, &a) in grad.iter_mut().zip(output) {
-            if a <= T::zero() {
-                *g = T::zero();
-            }
+            *g = if a > T::zero() { *g } else { T::zero() };
         }
     }
 }
@@ -142,18 +139,14 @@ impl Activation for LeakyRelu {
     fn forward<T: Float>(&self, values: &mut [T], _: usize) {
         let slope = T::cast(self.slope);
         for v in values {
-            if *v < T::zero() {
-                *v *= slope;
-            }
+            *v = if *v < T::zero() { *v * slope } else { *v };
         }
     }
     #[inline]
     fn backward<T: Float>(&self, output: &[T], grad: &mut [T], _: usize) {
         let slope = T::cast(self.slope);
         for (g, &a) in grad.iter_mut().zip(output) {
-            if a <= T::zero() {
-                *g *= slope;
-            }
+            *g = if a > T::zero() { *g } else { *g * slope };
         }
     }
 }

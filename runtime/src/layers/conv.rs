@@ -100,8 +100,8 @@ impl Geometry {
     }
 
     /// The input index `(y, x)` under kernel offset `(ky, kx)` at output `(oy, ox)`, or
-    /// `None` in the padding.
-    #[inline(always)]
+    /// `None` in the padding: the definition the unfolding is tested against.
+    #[cfg(test)]
     fn source(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
         let y = (oy * self.sh + ky).checked_sub(self.ph)?;
         let x = (ox * self.sw + kx).checked_sub(self.pw)?;
@@ -109,28 +109,58 @@ impl Geometry {
     }
 }
 
+impl Geometry {
+    /// For kernel column `kx`, the output columns `lo..hi` whose input column
+    /// `ox·sw + kx − pw` lies inside the image; outside them the window sees padding.
+    #[inline(always)]
+    fn valid_columns(&self, kx: usize) -> (usize, usize) {
+        let lo = if kx >= self.pw { 0 } else { (self.pw - kx).div_ceil(self.sw) };
+        // The largest ox with ox·sw + kx − pw ≤ w − 1.
+        let hi =
+            if self.w + self.pw > kx { ((self.w - 1 + self.pw - kx) / self.sw + 1).min(self.wo) } else { 0 };
+        (lo.min(hi), hi)
+    }
+
+    /// The input row under kernel row `ky` at output row `oy`, if inside the image.
+    #[inline(always)]
+    fn source_row(&self, oy: usize, ky: usize) -> Option<usize> {
+        (oy * self.sh + ky).checked_sub(self.ph).filter(|&y| y < self.h)
+    }
+}
+
 /// Unfolds one sample `x` (`c × h × w`, channel-major) into `cols`, the column-major
 /// `positions × patch` matrix whose row `p` holds the values under the window at output
 /// position `p` (zero in the padding), so that a convolution is one matrix product.
+///
+/// Each output row is filled from one input row: a contiguous copy for stride 1.
 ///
 /// # Panics
 /// If the slices do not have `input_len` and `positions · patch` values.
 pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
     assert!(x.len() == g.input_len() && cols.len() == g.positions() * g.patch(), "im2col: wrong sizes");
-    let n = g.positions();
-    let mut column = cols.chunks_exact_mut(n);
-    for c in 0..g.c {
-        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+    let mut columns = cols.chunks_exact_mut(g.positions());
+    for plane in x.chunks_exact(g.h * g.w) {
         for ky in 0..g.kh {
             for kx in 0..g.kw {
-                let Some(dst) = column.next() else { return };
-                for oy in 0..g.ho {
-                    let row = &mut dst[oy * g.wo..(oy + 1) * g.wo];
-                    for (ox, d) in row.iter_mut().enumerate() {
-                        *d = match g.source(oy, ox, ky, kx) {
-                            Some((y, x)) => plane[y * g.w + x],
-                            None => T::zero(),
-                        };
+                let Some(dst) = columns.next() else { return };
+                let (lo, hi) = g.valid_columns(kx);
+                for (oy, row) in dst.chunks_exact_mut(g.wo).enumerate() {
+                    let Some(y) = g.source_row(oy, ky) else {
+                        row.fill(T::zero());
+                        continue;
+                    };
+                    row[..lo].fill(T::zero());
+                    row[hi..].fill(T::zero());
+                    if lo < hi {
+                        let start = y * g.w + lo * g.sw + kx - g.pw;
+                        let src = &plane[start..start + (hi - lo - 1) * g.sw + 1];
+                        if g.sw == 1 {
+                            row[lo..hi].copy_from_slice(src);
+                        } else {
+                            for (d, &v) in row[lo..hi].iter_mut().zip(src.iter().step_by(g.sw)) {
+                                *d = v;
+                            }
+                        }
                     }
                 }
             }
@@ -146,17 +176,26 @@ pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
 pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T]) {
     assert!(x.len() == g.input_len() && cols.len() == g.positions() * g.patch(), "col2im: wrong sizes");
     x.fill(T::zero());
-    let n = g.positions();
-    let mut column = cols.chunks_exact(n);
-    for c in 0..g.c {
-        let plane = &mut x[c * g.h * g.w..(c + 1) * g.h * g.w];
+    let mut columns = cols.chunks_exact(g.positions());
+    for plane in x.chunks_exact_mut(g.h * g.w) {
         for ky in 0..g.kh {
             for kx in 0..g.kw {
-                let Some(src) = column.next() else { return };
-                for oy in 0..g.ho {
-                    for ox in 0..g.wo {
-                        if let Some((y, x)) = g.source(oy, ox, ky, kx) {
-                            plane[y * g.w + x] += src[oy * g.wo + ox];
+                let Some(src) = columns.next() else { return };
+                let (lo, hi) = g.valid_columns(kx);
+                if lo >= hi {
+                    continue;
+                }
+                for (oy, row) in src.chunks_exact(g.wo).enumerate() {
+                    let Some(y) = g.source_row(oy, ky) else { continue };
+                    let start = y * g.w + lo * g.sw + kx - g.pw;
+                    let dst = &mut plane[start..start + (hi - lo - 1) * g.sw + 1];
+                    if g.sw == 1 {
+                        for (d, &v) in dst.iter_mut().zip(&row[lo..hi]) {
+                            *d += v;
+                        }
+                    } else {
+                        for (d, &v) in dst.iter_mut().step_by(g.sw).zip(&row[lo..hi]) {
+                            *d += v;
                         }
                     }
                 }
@@ -543,6 +582,55 @@ mod tests {
         let want = direct(&g, 3, conv.weight.as_slice(), conv.bias.as_slice(), &x);
         for (a, b) in y.iter().zip(&want) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    /// The row-wise `im2col` against its definition, element by element, and `col2im`
+    /// against the adjoint identity, over every small geometry.
+    #[test]
+    fn unfolding_matches_its_definition_for_every_small_geometry() {
+        for (h, w) in [(1, 1), (3, 4), (5, 5), (6, 7)] {
+            for (kh, kw) in [(1, 1), (2, 3), (3, 3), (4, 2)] {
+                for (sh, sw) in [(1, 1), (2, 1), (1, 3), (2, 2)] {
+                    for (ph, pw) in [(0, 0), (1, 0), (0, 2), (2, 1)] {
+                        let (Some(_), Some(_)) =
+                            (conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw))
+                        else {
+                            continue;
+                        };
+                        let g = Geometry::new(2, (h, w), (kh, kw), (sh, sw), (ph, pw));
+                        let x: Vec<f64> = (0..g.input_len()).map(|i| i as f64 + 1.0).collect();
+                        let mut cols = vec![f64::NAN; g.positions() * g.patch()];
+                        im2col(&g, &x, &mut cols);
+                        let mut column = 0;
+                        for c in 0..g.c {
+                            for ky in 0..g.kh {
+                                for kx in 0..g.kw {
+                                    for oy in 0..g.ho {
+                                        for ox in 0..g.wo {
+                                            let want = g
+                                                .source(oy, ox, ky, kx)
+                                                .map_or(0.0, |(y, xx)| x[(c * h + y) * w + xx]);
+                                            assert_eq!(
+                                                cols[column * g.positions() + oy * g.wo + ox],
+                                                want,
+                                                "{g:?}"
+                                            );
+                                        }
+                                    }
+                                    column += 1;
+                                }
+                            }
+                        }
+                        let c: Vec<f64> = (0..cols.len()).map(|i| ((i * 7) % 13) as f64).collect();
+                        let mut back = vec![f64::NAN; x.len()];
+                        col2im(&g, &c, &mut back);
+                        let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
+                        let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+                        assert_eq!(lhs, rhs, "{g:?}");
+                    }
+                }
+            }
         }
     }
 

@@ -33,10 +33,46 @@ fn window(g: &Geometry, oy: usize, ox: usize) -> (core::ops::Range<usize>, core:
     (y0..y1, x0..x1)
 }
 
+/// Whether the window is the common 2 × 2, stride 2, no padding, on even sizes.
+fn two_by_two(g: &Geometry) -> bool {
+    (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == (2, 2, 2, 2, 0, 0)
+        && g.h.is_multiple_of(2)
+        && g.w.is_multiple_of(2)
+}
+
 impl MaxPool2d {
+    /// The 2 × 2 / stride 2 case: each output row from two input rows, by pairs.
+    fn forward_2x2<T: Float>(g: &Geometry, x: &[T], y: &mut [T], mut argmax: Option<&mut [u32]>) {
+        let w = g.w;
+        for (r, (rows, out)) in x.chunks_exact(2 * w).zip(y.chunks_exact_mut(g.wo)).enumerate() {
+            let (top, bottom) = rows.split_at(w);
+            let base = r * 2 * w;
+            for (ox, ((t, b), o)) in
+                top.chunks_exact(2).zip(bottom.chunks_exact(2)).zip(out.iter_mut()).enumerate()
+            {
+                // First maximum in row-major window order, as PyTorch.
+                let (mut best, mut at) = (t[0], 0);
+                for (k, &v) in [t[1], b[0], b[1]].iter().enumerate() {
+                    if v > best {
+                        best = v;
+                        at = k + 1;
+                    }
+                }
+                *o = best;
+                if let Some(a) = argmax.as_deref_mut() {
+                    let offset = [0, 1, w, w + 1][at];
+                    a[r * g.wo + ox] = (base + 2 * ox + offset) as u32;
+                }
+            }
+        }
+    }
+
     /// One sample; records the winning input index of every output in `argmax` if given.
     pub fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T], mut argmax: Option<&mut [u32]>) {
         check(g, x.len(), y.len());
+        if two_by_two(g) {
+            return Self::forward_2x2(g, x, y, argmax);
+        }
         let mut o = 0;
         for c in 0..g.c {
             let plane = c * g.h * g.w;
