@@ -634,6 +634,30 @@ mod tests {
         }
     }
 
+    /// Kernel 2, stride 2: each input pixel stamps its value times the kernel onto its own
+    /// 2 × 2 output block (PyTorch's definition, with weights `(in, out, kh, kw)`).
+    #[test]
+    fn transposed_convolution_by_hand() {
+        // 1 input channel, 2 output channels, 2 x 2 input -> 4 x 4 output
+        let g = Geometry::new(2, (4, 4), (2, 2), (2, 2), (0, 0));
+        let mut up = ConvTranspose2d::<f64, 1, 2, 2, 2, 8>::zeroed();
+        // PyTorch layout (ci = 0, co, ky, kx): channel 0 kernel [[1, 2], [3, 4]], channel 1 all 10
+        up.weight.as_mut_slice().copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 10.0, 10.0, 10.0, 10.0]);
+        up.bias = SVector::<f64, 2>::new(0.5, -0.5);
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let mut cols = vec![0.0; g.positions() * g.patch()];
+        let mut y = vec![0.0; 32];
+        up.forward_sample(&g, &x, &mut cols, &mut y);
+        let channel0 = [
+            1.5, 2.5, 2.5, 4.5, //
+            3.5, 4.5, 6.5, 8.5, //
+            3.5, 6.5, 4.5, 8.5, //
+            9.5, 12.5, 12.5, 16.5,
+        ];
+        assert_eq!(&y[..16], &channel0);
+        assert_eq!(&y[16..20], &[9.5, 9.5, 19.5, 19.5]);
+    }
+
     /// `col2im` is the adjoint of `im2col`: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩.
     #[test]
     fn col2im_is_the_adjoint_of_im2col() {
