@@ -6,7 +6,19 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    for category in ["syntax", "input", "shape", "layer", "activation", "options", "loss", "multi", "conv"] {
+    for category in [
+        "syntax",
+        "input",
+        "shape",
+        "layer",
+        "activation",
+        "options",
+        "loss",
+        "multi",
+        "conv",
+        "weights",
+        "memory",
+    ] {
         t.compile_fail(format!("tests/ui/{category}/*.rs"));
     }
     t.pass("tests/ui/pass/*.rs");

@@ -8,7 +8,7 @@
 
 use sinew::gradcheck::{TensorCheck, check_gradients, check_gradients_with};
 use sinew::prelude::*;
-use sinew::{Model, TrainsHead};
+use sinew::{Model, Parameters, TrainsHead};
 
 const BATCH: usize = 5;
 const H: f64 = 1e-6;
@@ -32,9 +32,10 @@ where
     // Any random weights will do; Xavier keeps every activation in its interesting range.
     let mut rng = sinew::rng(seed);
     net.for_each_tensor_mut(|_, t| sinew::init::Init::Xavier.fill(t, 4, 4, &mut rng));
-    let trainable: Vec<usize> =
-        (0..M::TENSORS.len()).filter(|&i| M::TENSORS[i].role != sinew::Role::Buffer).collect();
-    let before: Vec<Vec<f64>> = trainable.iter().map(|&i| net.tensor(i).to_vec()).collect();
+    // Frozen layers have no gradient: only the tensors of `M::Grads` are checked.
+    let trained = <M::Grads as Parameters<f64>>::TENSORS;
+    let trainable = trained.iter().filter(|t| t.role != sinew::Role::Buffer).count();
+    let before: Vec<Vec<f64>> = (0..M::TENSORS.len()).map(|i| net.tensor(i).to_vec()).collect();
     let x = inputs::<IN>(seed + 1);
     let mut tw = M::TrainWorkspace::<BATCH>::zeroed();
     let mut checks: Vec<TensorCheck> = Vec::new();
@@ -48,14 +49,17 @@ where
         worst.norm
     );
     // Every tensor and the input were checked and had something to check.
-    assert_eq!(report.tensors, trainable.len() + 1, "{name}");
+    assert_eq!(report.tensors, trainable + 1, "{name}");
     assert_eq!(checks.len(), report.tensors, "{name}");
     for t in &checks {
         assert!(t.norm > 1e-8, "{name}: gradient of `{}` is zero, the check proves nothing", t.name);
     }
-    // The check restores the trainable parameters exactly.
-    for (&i, b) in trainable.iter().zip(&before) {
-        assert_eq!(net.tensor(i), &b[..], "{name}: tensor {i} not restored");
+    // The check restores the trainable parameters exactly and leaves the rest alone
+    // (batch norm's running statistics aside: each training pass updates them).
+    for (i, b) in before.iter().enumerate() {
+        if M::TENSORS[i].role != sinew::Role::Buffer {
+            assert_eq!(net.tensor(i), &b[..], "{name}: tensor {i} not restored");
+        }
     }
 }
 
@@ -307,5 +311,68 @@ mod convolutional {
     #[test]
     fn flatten_first() {
         run::<FlatFirst<f64>, _, _, 9, 2>("flat-first/l1", 91, L1, &regression_target::<2>(5));
+    }
+}
+
+/// Frozen layers: no gradient of their own, but the gradient still flows through them to
+/// the trained layers before them (and to the input, which the check always asks for).
+mod frozen {
+    use super::*;
+
+    network! {
+        /// The first layer frozen: the trained layers come after it.
+        pub struct FrozenFirst {
+            input: 4,
+            #[frozen]
+            a: Dense(6) -> Tanh,
+            b: Dense(5) -> Relu,
+            out: Dense(3),
+        }
+    }
+
+    network! {
+        /// Frozen layers between trained ones: the gradient must cross them.
+        pub struct FrozenMiddle {
+            input: [2, 4, 4],
+            // No bias: batch norm right after cancels it, so its gradient is 0.
+            c1: Conv2d(3, kernel = 3, padding = 1, bias = false),
+            #[frozen]
+            bn: BatchNorm -> Relu,
+            #[frozen]
+            c2: Conv2d(2, kernel = 2, stride = 2) -> Tanh,
+            flat: Flatten,
+            drop: Dropout(keep = 0.8),
+            #[frozen]
+            d: Dense(5) -> Sigmoid,
+            out: Dense(3),
+        }
+    }
+
+    network! {
+        /// Only the first layer trained.
+        pub struct FrozenTail {
+            input: 4,
+            a: Dense(6) -> LeakyRelu(0.1),
+            #[frozen]
+            b: Dense(5) -> Tanh,
+            #[frozen]
+            out: Dense(2),
+        }
+    }
+
+    #[test]
+    fn first_layer_frozen() {
+        run::<FrozenFirst<f64>, _, _, 4, 3>("frozen-first/ce", 101, SoftmaxCrossEntropy, &CLASSES);
+        run::<FrozenFirst<f64>, _, _, 4, 3>("frozen-first/l2", 102, L2, &regression_target::<3>(6));
+    }
+
+    #[test]
+    fn frozen_layers_between_trained_ones() {
+        run::<FrozenMiddle<f64>, _, _, 32, 3>("frozen-middle/ce", 103, SoftmaxCrossEntropy, &CLASSES);
+    }
+
+    #[test]
+    fn only_the_first_layer_trained() {
+        run::<FrozenTail<f64>, _, _, 4, 2>("frozen-tail/l1", 104, L1, &regression_target::<2>(7));
     }
 }

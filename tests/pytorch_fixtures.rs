@@ -78,7 +78,7 @@ fn check<N, T, L, Y, const IN: usize, const OUT: usize, const B: usize>(
     tol: f64,
 ) where
     T: Float,
-    N: Model<T, IN, OUT> + Zeroable,
+    N: Model<T, IN, OUT> + sinew::Trainable<T, Grads = N> + Zeroable,
     N::Workspace<B>: Zeroable,
     N::TrainWorkspace<B>: Zeroable,
     L: Loss<T, OUT, B, Y> + TrainsHead<N::Head>,

@@ -2,7 +2,7 @@
 //! convergence to the normal-equations solution, seeded determinism, padding in partial
 //! batches, NaN handling, optimizers against their textbook updates.
 
-use sinew::optim::{OptimizerState, WeightDecay};
+use sinew::optim::WeightDecay;
 use sinew::prelude::*;
 
 network! {

@@ -5,8 +5,13 @@ use syn::{Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility};
 
 /// `attrs vis struct Name { items }`.
 pub struct Network {
-    /// Outer attributes, doc comments included; forwarded to the struct.
+    /// Outer attributes, doc comments included; forwarded to the struct (sinew's own,
+    /// `weights` and `budget`, are taken out).
     pub attrs: Vec<Attribute>,
+    /// `#[weights("file.safetensors")]`: weights to embed at compile time.
+    pub weights: Option<syn::LitStr>,
+    /// `#[budget(flash = 64K, ram = 16K, ...)]`.
+    pub budget: Option<Budget>,
     pub vis: Visibility,
     pub name: Ident,
     /// The items that parsed; the ones that did not are already reported.
@@ -16,6 +21,15 @@ pub struct Network {
     /// Whether some item failed to parse (and was reported): rules about the body as a
     /// whole, such as "has no `input`", would then only repeat that error.
     pub incomplete: bool,
+}
+
+/// A memory budget: limits in bytes, each with the tokens that set it (for errors).
+pub struct Budget {
+    pub flash: Option<(u64, syn::LitInt)>,
+    pub ram: Option<(u64, syn::LitInt)>,
+    pub batch: usize,
+    /// The optimizer whose state counts in `ram` (training), if any.
+    pub optimizer: Option<Ident>,
 }
 
 /// One comma-separated entry of the body.
@@ -43,8 +57,10 @@ pub enum ShapeDecl {
 
 /// `name: Kind(args) -> Activation(args)`.
 pub struct LayerDecl {
-    /// Doc comments and attributes on the layer; docs go to its field.
+    /// Doc comments on the layer; they go to its field.
     pub attrs: Vec<Attribute>,
+    /// `#[frozen]`: never updated, no gradient or optimizer state.
+    pub frozen: bool,
     pub name: Ident,
     pub kind: Ident,
     pub args: Option<Args>,

@@ -8,8 +8,10 @@
 
 mod ast;
 mod check;
+mod embed;
 mod expand;
 mod fallback;
+mod memory;
 mod parse;
 mod report;
 mod shape;
@@ -22,5 +24,11 @@ use proc_macro::TokenStream;
 /// Declares a neural network; see the `sinew` crate.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
-    expand::network(input.into()).into()
+    // `#[weights("file")]` is relative to the invoking source file, as `include_bytes!`;
+    // without one (e.g. in an IDE's expansion), to the package.
+    let base = proc_macro::Span::call_site()
+        .local_file()
+        .and_then(|file| file.parent().map(std::path::Path::to_path_buf))
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from));
+    expand::network(input.into(), base.as_deref()).into()
 }

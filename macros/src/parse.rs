@@ -1,12 +1,15 @@
 //! Tokens to [`ast`](crate::ast). The body is split at top-level commas first and every
 //! item is parsed on its own, so that several syntax mistakes are all reported.
 
-use crate::ast::{ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
+use crate::ast::{ActivationDecl, Arg, Args, Budget, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
 use crate::report::Errors;
 use crate::symbol;
 use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
-use syn::{Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility, braced, bracketed, parenthesized};
+use syn::{
+    Attribute, Ident, LitBool, LitFloat, LitInt, LitStr, Token, Visibility, braced, bracketed, parenthesized,
+};
 
 /// Parses the whole invocation. A malformed header is fatal (`Err`); malformed items are
 /// recorded in `errors` and skipped.
@@ -56,7 +59,118 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
             Err(e) => errors.push(e),
         }
     }
-    Ok(Network { attrs, vis, name, items, body_span, incomplete: errors.len() > before })
+    let (attrs, weights, budget) = network_attributes(attrs, errors);
+    Ok(Network { attrs, weights, budget, vis, name, items, body_span, incomplete: errors.len() > before })
+}
+
+/// Takes sinew's own attributes out of the network's: `#[weights("file")]` and
+/// `#[budget(...)]`; the others are forwarded to the struct.
+fn network_attributes(
+    attrs: Vec<Attribute>,
+    errors: &mut Errors,
+) -> (Vec<Attribute>, Option<LitStr>, Option<Budget>) {
+    let mut rest = Vec::new();
+    let mut weights: Option<LitStr> = None;
+    let mut budget = None;
+    for attr in attrs {
+        if attr.path().is_ident(symbol::WEIGHTS) {
+            match attr.parse_args::<LitStr>() {
+                Ok(path) if weights.is_none() => weights = Some(path),
+                Ok(path) => {
+                    errors.error(&path, "`#[weights]` is given twice; a network embeds one weight file")
+                }
+                Err(_) => errors.error(
+                    &attr,
+                    "expected a file name: `#[weights(\"model.safetensors\")]`, relative to this source file",
+                ),
+            }
+        } else if attr.path().is_ident(symbol::BUDGET) {
+            match parse_budget(&attr) {
+                Ok(b) if budget.is_none() => budget = Some(b),
+                Ok(_) => errors.error(&attr, "`#[budget]` is given twice; give every limit in one attribute"),
+                Err(e) => errors.push(e),
+            }
+        } else {
+            rest.push(attr);
+        }
+    }
+    (rest, weights, budget)
+}
+
+/// `#[budget(flash = 64K, ram = 16K, batch = 1, optimizer = Adam)]`.
+fn parse_budget(attr: &Attribute) -> syn::Result<Budget> {
+    let mut budget = Budget { flash: None, ram: None, batch: 1, optimizer: None };
+    let expected = "expected `flash = <bytes>`, `ram = <bytes>`, `batch = <samples>` or `optimizer = <Sgd|Momentum|RmsProp|Adam>`";
+    if !matches!(attr.meta, syn::Meta::List(_)) {
+        return Err(syn::Error::new_spanned(
+            attr,
+            format!("`#[budget]` needs limits: {expected}, e.g. `#[budget(flash = 64K, ram = 16K)]`"),
+        ));
+    }
+    attr.parse_nested_meta(|meta| {
+        let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+        match key.as_str() {
+            symbol::FLASH | symbol::RAM => {
+                let lit: LitInt = meta.value()?.parse()?;
+                let bytes = byte_size(&lit)?;
+                let slot = if key == symbol::FLASH { &mut budget.flash } else { &mut budget.ram };
+                *slot = Some((bytes, lit));
+            }
+            symbol::BATCH => {
+                let lit: LitInt = meta.value()?.parse()?;
+                let batch: usize = lit.base10_parse()?;
+                if batch == 0 {
+                    return Err(syn::Error::new_spanned(lit, "`batch` must be at least 1"));
+                }
+                budget.batch = batch;
+            }
+            symbol::OPTIMIZER => {
+                let name: Ident = meta.value()?.parse()?;
+                if !symbol::OPTIMIZERS.iter().any(|o| name == o) {
+                    return Err(syn::Error::new_spanned(
+                        &name,
+                        symbol::unknown("optimizer", &name.to_string(), "", symbol::OPTIMIZERS),
+                    ));
+                }
+                budget.optimizer = Some(name);
+            }
+            _ => {
+                let hint =
+                    symbol::suggest(&key, &[symbol::FLASH, symbol::RAM, symbol::BATCH, symbol::OPTIMIZER])
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default();
+                return Err(meta.error(format!("unknown budget `{key}`; {hint}{expected}")));
+            }
+        }
+        Ok(())
+    })?;
+    if budget.flash.is_none() && budget.ram.is_none() {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "`#[budget]` sets no limit; give `flash = <bytes>` and/or `ram = <bytes>`",
+        ));
+    }
+    Ok(budget)
+}
+
+/// `4096`, `64K` / `64KiB` (×1024), `1M` / `1MiB` (×1024²).
+fn byte_size(lit: &LitInt) -> syn::Result<u64> {
+    let scale: u64 = match lit.suffix() {
+        "" => 1,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        other => {
+            return Err(syn::Error::new_spanned(
+                lit,
+                format!(
+                    "unknown size unit `{other}`; write bytes (`4096`), `K` (KiB) or `M` (MiB), e.g. `64K`"
+                ),
+            ));
+        }
+    };
+    let digits: u64 =
+        lit.base10_digits().parse().map_err(|_| syn::Error::new_spanned(lit, "size too large"))?;
+    digits.checked_mul(scale).ok_or_else(|| syn::Error::new_spanned(lit, "size too large"))
 }
 
 /// Splits at commas outside any group; reports empty entries (`,,`).
@@ -85,7 +199,30 @@ fn split_top_level_commas(body: TokenStream, errors: &mut Errors) -> Vec<TokenSt
 }
 
 fn item(stream: ParseStream) -> syn::Result<Item> {
-    let attrs = stream.call(Attribute::parse_outer)?;
+    let mut attrs = stream.call(Attribute::parse_outer)?;
+    let mut frozen = false;
+    for attr in &attrs {
+        if attr.path().is_ident(symbol::FROZEN) {
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                return Err(syn::Error::new_spanned(attr, "`#[frozen]` takes no arguments"));
+            }
+            frozen = true;
+        } else if !attr.path().is_ident("doc") {
+            let written = attr.path().get_ident().map(Ident::to_string).unwrap_or_default();
+            let hint = match symbol::suggest(&written, &[symbol::FROZEN]) {
+                Some(s) => format!("; did you mean `#[{s}]`?"),
+                None => String::from(";"),
+            };
+            return Err(syn::Error::new_spanned(
+                attr.path(),
+                format!(
+                    "unknown layer attribute `{}`{hint} a layer takes doc comments and `#[frozen]` (never trained)",
+                    attr.path().to_token_stream()
+                ),
+            ));
+        }
+    }
+    attrs.retain(|a| !a.path().is_ident(symbol::FROZEN));
     let name: Ident = stream.parse().map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -100,6 +237,9 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
     if name == symbol::INPUT {
         if let Some(attr) = attrs.first() {
             return Err(syn::Error::new_spanned(attr, "`input` takes no attributes"));
+        }
+        if frozen {
+            return Err(stream.error("`input` has no parameters to freeze; put `#[frozen]` on a layer"));
         }
         let shape = shape(stream)?;
         expect_end(stream, "after the input shape")?;
@@ -131,7 +271,7 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         None
     };
     expect_end(stream, &format!("after layer `{name}`"))?;
-    Ok(Item::Layer(LayerDecl { attrs, name, kind, args, activation, assertion }))
+    Ok(Item::Layer(LayerDecl { attrs, frozen, name, kind, args, activation, assertion }))
 }
 
 fn expect_end(stream: ParseStream, context: &str) -> syn::Result<()> {

@@ -154,6 +154,8 @@ pub struct Layer {
     pub kind: Kind,
     pub activation: Activation,
     pub output: Shape,
+    /// `#[frozen]`: no gradient, no optimizer state, never updated.
+    pub frozen: bool,
     /// The span of the layer's kind, for generated code.
     pub span: Span,
 }
@@ -213,6 +215,11 @@ impl Layer {
         }
     }
 
+    /// Whether the layer is trained: it has parameters and is not frozen.
+    pub fn trained(&self) -> bool {
+        self.has_params() && !self.frozen
+    }
+
     /// Whether the layer has parameters (and so a field in the struct).
     pub fn has_params(&self) -> bool {
         matches!(
@@ -256,6 +263,11 @@ impl Model<'_> {
             .rev()
             .find(|l| !matches!(l.kind, Kind::Dropout { .. } | Kind::Flatten))
             .map_or(Activation::Identity, |l| l.activation)
+    }
+
+    /// Whether any layer is `#[frozen]`.
+    pub fn has_frozen(&self) -> bool {
+        self.layers.iter().any(|l| l.frozen)
     }
 
     /// Whether any layer normalises with batch statistics.
@@ -571,14 +583,26 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
             return None;
         }
     }
-    Some(Layer {
+    let layer = Layer {
         name: decl.name.clone(),
         attrs: decl.attrs.clone(),
         kind,
         activation,
         output,
+        frozen: decl.frozen,
         span: decl.kind.span(),
-    })
+    };
+    if layer.frozen && !layer.has_params() {
+        errors.error(
+            &decl.name,
+            format!(
+                "layer `{}` has no parameters, so `#[frozen]` does nothing; freeze a `Dense`, `Conv2d`, `ConvTranspose2d` or `BatchNorm` layer",
+                decl.name
+            ),
+        );
+        return None;
+    }
+    Some(layer)
 }
 
 fn assertion_tokens(decl: &ShapeDecl) -> proc_macro2::TokenStream {

@@ -55,6 +55,23 @@ pub const EPS: &str = "eps";
 /// Batch norm's running-statistics momentum.
 pub const MOMENTUM: &str = "momentum";
 
+/// `#[weights("file.safetensors")]` on a network.
+pub const WEIGHTS: &str = "weights";
+/// `#[budget(flash = .., ram = .., batch = .., optimizer = ..)]` on a network.
+pub const BUDGET: &str = "budget";
+/// `#[frozen]` on a layer.
+pub const FROZEN: &str = "frozen";
+/// Budget: bytes of parameters (kept in flash).
+pub const FLASH: &str = "flash";
+/// Budget: bytes of RAM.
+pub const RAM: &str = "ram";
+/// Budget: the batch size the workspaces are counted for.
+pub const BATCH: &str = "batch";
+/// Budget: the optimizer whose state counts in `ram` when training.
+pub const OPTIMIZER: &str = "optimizer";
+/// Optimizers a budget can name.
+pub const OPTIMIZERS: &[&str] = &["Sgd", "Momentum", "RmsProp", "Adam"];
+
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_lowercase();

@@ -7,6 +7,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use std::str::FromStr;
 
+/// The macro, with `#[weights]` relative to the macros crate.
+fn network(tokens: TokenStream) -> TokenStream {
+    expand::network(tokens, Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))))
+}
+
 fn pretty(tokens: TokenStream) -> String {
     let file: syn::File = syn::parse2(tokens).expect("the expansion parses as Rust items");
     prettyplease::unparse(&file)
@@ -19,7 +24,7 @@ fn flat(code: &str) -> String {
 }
 
 fn errors(tokens: TokenStream) -> Vec<String> {
-    let out = expand::network(tokens).to_string();
+    let out = network(tokens).to_string();
     out.split("compile_error !")
         .skip(1)
         .map(|s| s.split('"').nth(1).unwrap_or_default().to_string())
@@ -28,7 +33,7 @@ fn errors(tokens: TokenStream) -> Vec<String> {
 
 #[test]
 fn dense_network_expands_to_readable_code() {
-    let code = pretty(expand::network(quote! {
+    let code = pretty(network(quote! {
         /// Docs.
         pub struct Mlp {
             input: 784,
@@ -69,7 +74,7 @@ fn dense_network_expands_to_readable_code() {
 
 #[test]
 fn last_activation_decides_the_head() {
-    let code = pretty(expand::network(quote! {
+    let code = pretty(network(quote! {
         struct S { input: 3, a: Dense(4) -> Tanh, out: Dense(2) -> Softmax, d: Dropout(keep = 0.5) }
     }));
     assert!(code.contains("type Head = ::sinew::head::Softmax;"), "{code}");
@@ -77,7 +82,7 @@ fn last_activation_decides_the_head() {
 
 #[test]
 fn user_derives_are_not_repeated() {
-    let code = pretty(expand::network(quote! {
+    let code = pretty(network(quote! {
         #[derive(Clone, core::fmt::Debug)]
         struct S { input: 3, out: Dense(2) }
     }));
@@ -111,7 +116,7 @@ fn a_mistake_does_not_cascade_into_mismatches() {
 
 #[test]
 fn errors_come_with_a_stub() {
-    let out = expand::network(quote! { pub struct S { input: 4, out: Dense(0) } }).to_string();
+    let out = network(quote! { pub struct S { input: 4, out: Dense(0) } }).to_string();
     assert!(out.contains("compile_error"));
     assert!(out.contains("pub struct S"));
     assert!(out.contains("STrainWorkspace"));
@@ -126,7 +131,7 @@ proptest::proptest! {
         let body = words.join(" ");
         for source in [format!("pub struct N {{ {body} }}"), body.clone(), format!("struct N {{ input: 4, {body} }}")] {
             if let Ok(tokens) = TokenStream::from_str(&source) {
-                let _ = expand::network(tokens);
+                let _ = network(tokens);
             }
         }
     }

@@ -16,7 +16,7 @@
 
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::params::Role;
+use crate::params::{Parameters, Role};
 use crate::{Float, rng};
 use nalgebra::SMatrix;
 
@@ -179,19 +179,20 @@ where
         r.values += values;
     };
 
-    for (i, info) in M::TENSORS.iter().enumerate() {
+    // The trained tensors: those of the gradient type (frozen layers have none).
+    for (i, info) in <M::Grads as Parameters<T>>::TENSORS.iter().enumerate() {
         if info.role == Role::Buffer {
             continue;
         }
         let mut sums = Sums::default();
         for e in 0..info.len() {
             let analytic = M::gradients(tw).tensor(i)[e].as_f64();
-            let original = net.tensor(i)[e];
-            net.tensor_mut(i)[e] = T::cast(original.as_f64() + h);
+            let original = net.trainable_mut(i)[e];
+            net.trainable_mut(i)[e] = T::cast(original.as_f64() + h);
             let plus = loss_at(net, x, y, loss, seed, tw);
-            net.tensor_mut(i)[e] = T::cast(original.as_f64() - h);
+            net.trainable_mut(i)[e] = T::cast(original.as_f64() - h);
             let minus = loss_at(net, x, y, loss, seed, tw);
-            net.tensor_mut(i)[e] = original;
+            net.trainable_mut(i)[e] = original;
             sums.add(analytic, (plus - minus) / (2.0 * h));
         }
         record(sums.finish(info.name), info.len());

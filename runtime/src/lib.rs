@@ -39,6 +39,7 @@ extern crate std;
 
 pub mod activation;
 pub mod data;
+pub mod embed;
 pub mod fastmath;
 mod float;
 pub mod gradcheck;
@@ -62,7 +63,7 @@ pub mod train;
 pub use float::Float;
 pub use model::{Model, NonFiniteLoss, TrainsHead, head};
 pub use nalgebra::{SMatrix, SVector};
-pub use params::{Layout, Parameters, Role, TensorInfo};
+pub use params::{Layout, Parameters, Role, TensorInfo, Trainable};
 
 /// The pseudo-random generator sinew uses everywhere: xoshiro256++ (fast, `no_std`, 256
 /// bits of state), from `rand_xoshiro`.

@@ -3,7 +3,7 @@
 use crate::Float;
 use crate::loss::Loss;
 use crate::optim::Optimizer;
-use crate::params::Parameters;
+use crate::params::Trainable;
 use nalgebra::SMatrix;
 use rand_core::Rng;
 
@@ -90,7 +90,7 @@ impl core::error::Error for NonFiniteLoss {}
 /// Batches are matrices with one column per sample; `B` is chosen by the caller. The
 /// generated type has inherent methods of the same names, so this trait is only needed to
 /// write code generic over networks (training loops, gradient checks, weight files).
-pub trait Model<T: Float, const IN: usize, const OUT: usize>: Parameters<T> + Sized {
+pub trait Model<T: Float, const IN: usize, const OUT: usize>: Trainable<T> + Sized {
     /// What the output means (see [`head`]).
     type Head: head::Head;
     /// Buffers for inference on `B` samples.
@@ -144,8 +144,9 @@ pub trait Model<T: Float, const IN: usize, const OUT: usize>: Parameters<T> + Si
         input_grad: Option<&mut SMatrix<T, IN, B>>,
     );
 
-    /// The parameter gradients of the last [`backward`](Self::backward).
-    fn gradients<const B: usize>(tw: &Self::TrainWorkspace<B>) -> &Self;
+    /// The parameter gradients of the last [`backward`](Self::backward) (of the trainable
+    /// layers only when some are frozen).
+    fn gradients<const B: usize>(tw: &Self::TrainWorkspace<B>) -> &Self::Grads;
 }
 
 /// One training step on the first `samples` columns of a batch: training forward, loss

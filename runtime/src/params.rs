@@ -176,6 +176,49 @@ pub trait Parameters<T: Float> {
     }
 }
 
+/// A [`Parameters`] value that can be trained: its trainable tensors, their gradients and
+/// optimizer state.
+///
+/// `Grads` holds one value per tensor of the layers that are trained, in order: for a
+/// network without frozen layers it is the network's own type; with frozen layers it is a
+/// smaller generated type without them, so that frozen layers cost no gradient or optimizer
+/// memory. `trainable_mut(i)` is the network tensor that the `i`-th tensor of `Grads` is
+/// the gradient of.
+pub trait Trainable<T: Float>: Parameters<T> {
+    /// Gradients (and optimizer moments): the trainable layers' tensors.
+    type Grads: Parameters<T> + bytemuck::Zeroable;
+
+    /// The network tensor of the `index`-th tensor of `Grads`.
+    ///
+    /// # Panics
+    /// If `index >= Self::Grads::TENSORS.len()`.
+    fn trainable_mut(&mut self, index: usize) -> &mut [T];
+}
+
+/// A boxed network is trained like the network itself (`optimizer.step(&mut boxed, ..)`).
+#[cfg(feature = "std")]
+impl<T: Float, P: Parameters<T> + ?Sized> Parameters<T> for std::boxed::Box<P> {
+    const TENSORS: &'static [TensorInfo] = P::TENSORS;
+
+    fn tensor(&self, index: usize) -> &[T] {
+        (**self).tensor(index)
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> &mut [T] {
+        (**self).tensor_mut(index)
+    }
+}
+
+/// A boxed network is trained like the network itself.
+#[cfg(feature = "std")]
+impl<T: Float, P: Trainable<T> + ?Sized> Trainable<T> for std::boxed::Box<P> {
+    type Grads = P::Grads;
+
+    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+        (**self).trainable_mut(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

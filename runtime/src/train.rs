@@ -4,10 +4,10 @@
 //! and [`random_search`].
 //!
 //! ```no_run
-//! # use sinew_runtime::{data::Dataset, train::{Fit, EarlyStopping}, metrics::Metric, optim::*, loss::*, Model};
+//! # use sinew_runtime::{data::Dataset, train::{Fit, EarlyStopping}, metrics::Metric, optim::*, loss::*, Model, Trainable};
 //! # fn demo<M: Model<f32, 64, 10> + bytemuck::Zeroable>(net: &mut M, train: &Dataset<f32, 64>, dev: &Dataset<f32, 64>)
 //! # where M::TrainWorkspace<32>: bytemuck::Zeroable, M::Workspace<32>: bytemuck::Zeroable, SoftmaxCrossEntropy: sinew_runtime::TrainsHead<M::Head> {
-//! let mut adam = Adam::<f32, M>::boxed(AdamConfig::default());
+//! let mut adam = Adam::<f32, M::Grads>::boxed(AdamConfig::default());
 //! let fit = Fit::<32> {
 //!     epochs: 100,
 //!     learning_rate: 1e-3,
@@ -26,7 +26,7 @@ use crate::loss::Loss;
 use crate::metrics::{ClassCounts, Metric, predicted_class, write_table};
 use crate::model::{Model, TrainsHead, head::Head};
 use crate::optim::{Optimizer, OptimizerState, Schedule};
-use crate::params::Parameters;
+use crate::params::Trainable;
 use crate::{Float, Rng};
 use bytemuck::Zeroable;
 use std::boxed::Box;
@@ -480,7 +480,7 @@ impl<const B: usize> Fit<B> {
 /// epoch, optimizer steps, generator state, history and early-stopping counters.
 const FORMAT: &str = "sinew-checkpoint-1";
 
-fn save_checkpoint<T: Float, M: Parameters<T>, O: OptimizerState<T, M>>(
+fn save_checkpoint<T: Float, M: Trainable<T>, O: OptimizerState<T, M>>(
     path: &Path,
     net: &M,
     optimizer: &O,
@@ -525,7 +525,7 @@ fn save_checkpoint<T: Float, M: Parameters<T>, O: OptimizerState<T, M>>(
     Ok(())
 }
 
-fn restore<T: Float, M: Parameters<T>, O: OptimizerState<T, M>>(
+fn restore<T: Float, M: Trainable<T>, O: OptimizerState<T, M>>(
     mut file: WeightFile,
     net: &mut M,
     optimizer: &mut O,

@@ -10,6 +10,7 @@ use quote::{quote, quote_spanned};
 pub fn backward(model: &Model, names: &Names) -> TokenStream {
     let Names { input, train, .. } = names;
     let mut body = TokenStream::new();
+    let mut uses_propagate = false;
     for (i, layer) in model.layers.iter().enumerate().rev() {
         if layer.kind == Kind::Flatten {
             continue;
@@ -24,19 +25,25 @@ pub fn backward(model: &Model, names: &Names) -> TokenStream {
             }
             None => (quote!(x), Dest::Input),
         };
+        // Gradients flow further down only as far as a trained layer needs them (or the
+        // caller asked for `dL/dx`).
+        let always = model.layers[..i].iter().any(|l| l.trained());
+        uses_propagate |= !always;
         let comment = format!(" {}", layer.text());
-        let step = layers::backward(layer, &value, &dest);
+        let step = layers::backward(layer, &value, &dest, always);
         body.extend(quote_spanned! {layer.span=>
             #[doc = #comment]
             { #step }
         });
     }
+    let propagate = uses_propagate.then(|| quote!(let propagate = input_grad.is_some();));
     quote! {
         /// Backpropagates the gradient of the loss through the last
         /// [`forward_train`](Self::forward_train): it reads `dL/d output` from the last
-        /// layer's `grad` buffer in `tw` (a loss writes it there), writes every parameter
-        /// gradient into `tw.grads` (overwriting it) and, when `input_grad` is given,
-        /// `dL/dx` into it. Nothing is allocated.
+        /// layer's `grad` buffer in `tw` (a loss writes it there), writes the gradient of
+        /// every trained (not frozen) parameter into `tw.grads` (overwriting it) and, when
+        /// `input_grad` is given, `dL/dx` into it. Gradients are propagated below a layer
+        /// only if a trained layer (or `input_grad`) needs them. Nothing is allocated.
         #[allow(unused_doc_comments)]
         pub fn backward<const B: usize>(
             &self,
@@ -45,6 +52,7 @@ pub fn backward(model: &Model, names: &Names) -> TokenStream {
             input_grad: ::core::option::Option<&mut #input<B, T>>,
         ) {
             let _ = x;
+            #propagate
             #body
         }
     }

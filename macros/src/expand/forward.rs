@@ -97,7 +97,7 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
         ) -> &'w #output<B, T> {
             #batch_norm
             ::core::assert!(samples >= 1 && samples <= B, "a batch of {} columns cannot hold {} samples", B, samples);
-            tw.samples = samples;
+            tw.samples = samples as u32;
             #silence
             #body
             #current

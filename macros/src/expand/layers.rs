@@ -171,8 +171,10 @@ pub enum Dest {
 }
 
 /// The backward statements of a layer: the activation's derivative, the parameter
-/// gradients, then `dL/d input` into `dest`. `input` is the layer's input value.
-pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest) -> TokenStream {
+/// gradients (unless the layer is frozen), then `dL/d input` into `dest`. `input` is the
+/// layer's input value. With `always` false no earlier layer is trained, so the input
+/// gradient is only computed when the caller asked for `dL/dx` (`propagate`).
+pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest, always: bool) -> TokenStream {
     let name = &layer.name;
     let grad = quote!(tw.#name.grad);
     let act = if layer.activation == Activation::Identity {
@@ -190,52 +192,71 @@ pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest) -> TokenStream 
             quote!(if let ::core::option::Option::Some(dx) = input_grad { #inner })
         }
     };
-    let params_and_input = match layer.kind {
-        Kind::Dense { .. } => {
-            let dx = into(&|dx| quote!(self.#name.backward_input(&#grad, #dx);));
-            quote! {
-                ::sinew::layers::Dense::backward_params(#input, &#grad, &mut tw.grads.#name);
-                #dx
-            }
-        }
-        Kind::Dropout { .. } => {
-            into(&|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx);))
-        }
+    let (params, dx) = match layer.kind {
+        Kind::Dense { .. } => (
+            quote!(::sinew::layers::Dense::backward_params(#input, &#grad, &mut tw.grads.#name);),
+            into(&|dx| quote!(self.#name.backward_input(&#grad, #dx);)),
+        ),
+        Kind::Dropout { .. } => (
+            TokenStream::new(),
+            into(&|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx);)),
+        ),
         Kind::Conv2d { geo, .. } => {
             let g = geometry(&geo);
-            let dx = into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx);));
-            quote! {
-                ::sinew::layers::Conv2d::backward_params(#g, &tw.#name.cols, &#grad, &mut tw.grads.#name);
-                #dx
-            }
+            (
+                quote!(::sinew::layers::Conv2d::backward_params(#g, &tw.#name.cols, &#grad, &mut tw.grads.#name);),
+                into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx);)),
+            )
         }
         Kind::ConvTranspose2d { geo, .. } => {
             let g = geometry(&geo);
-            let dx = into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.cols, #dx);));
-            quote! {
-                ::sinew::layers::ConvTranspose2d::backward_params(#g, #input, &#grad, &mut tw.#name.cols, &mut tw.grads.#name);
-                #dx
-            }
+            (
+                quote!(::sinew::layers::ConvTranspose2d::backward_params(#g, #input, &#grad, &mut tw.#name.cols, &mut tw.grads.#name);),
+                into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.cols, #dx);)),
+            )
         }
         Kind::MaxPool { geo } => {
             let g = geometry(&geo);
-            into(&|dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx);))
+            (
+                TokenStream::new(),
+                into(&|dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx);)),
+            )
         }
         Kind::AvgPool { geo } => {
             let g = geometry(&geo);
-            into(&|dx| quote!(::sinew::layers::AvgPool2d::backward(#g, &#grad, #dx);))
+            (TokenStream::new(), into(&|dx| quote!(::sinew::layers::AvgPool2d::backward(#g, &#grad, #dx);)))
         }
         Kind::BatchNorm { spatial, .. } => {
+            // One call computes both; each destination is optional.
             let s = lit(spatial);
             let dx = match dest {
-                Dest::Buffer(buffer) => quote!(::core::option::Option::Some(&mut #buffer)),
+                Dest::Buffer(buffer) if always => quote!(::core::option::Option::Some(&mut #buffer)),
+                Dest::Buffer(buffer) => {
+                    quote!(if propagate { ::core::option::Option::Some(&mut #buffer) } else { ::core::option::Option::None })
+                }
                 Dest::Input => quote!(input_grad),
             };
-            quote!(self.#name.backward(#s, tw.samples, &#grad, &tw.#name.stats, #dx, &mut tw.grads.#name);)
+            let grads = if layer.trained() {
+                quote!(::core::option::Option::Some(&mut tw.grads.#name))
+            } else {
+                quote!(::core::option::Option::None)
+            };
+            let call =
+                quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads););
+            return if layer.trained() || always {
+                quote!(#act #call)
+            } else {
+                quote!(if propagate { #act #call })
+            };
         }
         Kind::Flatten => return TokenStream::new(),
     };
-    quote!(#act #params_and_input)
+    match (layer.trained(), always) {
+        (true, true) => quote!(#act #params #dx),
+        (true, false) => quote!(#act #params if propagate { #dx }),
+        (false, true) => quote!(#act #dx),
+        (false, false) => quote!(if propagate { #act #dx }),
+    }
 }
 
 /// The statement initialising a layer with parameters.
@@ -271,43 +292,65 @@ pub struct Tensor {
     pub field: &'static str,
 }
 
+/// The fields of a layer's struct, in order (a tensor each, except a missing bias).
+pub fn fields(layer: &Layer) -> &'static [&'static str] {
+    match layer.kind {
+        Kind::Dense { .. } | Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } => &["weight", "bias"],
+        Kind::BatchNorm { .. } => &["weight", "bias", "running_mean", "running_var"],
+        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => &[],
+    }
+}
+
+/// The path of a layer's struct, for struct literals (`::sinew::layers::Dense`).
+pub fn struct_path(layer: &Layer) -> Option<TokenStream> {
+    Some(match layer.kind {
+        Kind::Dense { .. } => quote!(::sinew::layers::Dense),
+        Kind::Conv2d { .. } => quote!(::sinew::layers::Conv2d),
+        Kind::ConvTranspose2d { .. } => quote!(::sinew::layers::ConvTranspose2d),
+        Kind::BatchNorm { .. } => quote!(::sinew::layers::BatchNorm),
+        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => return None,
+    })
+}
+
 /// The tensors of a layer, in PyTorch `state_dict` order.
 pub fn tensors(layer: &Layer) -> Vec<Tensor> {
     let weight = quote!(::sinew::Role::Weight);
     let bias = quote!(::sinew::Role::Bias);
     let buffer = quote!(::sinew::Role::Buffer);
-    let row = quote!(::sinew::Layout::RowMajor);
-    let col = quote!(::sinew::Layout::ColumnMajor);
-    let t = |suffix, shape, role: &TokenStream, layout: &TokenStream, field| Tensor {
+    let t = |suffix, shape, role: &TokenStream, column_major: bool, field| Tensor {
         suffix,
         shape,
         role: role.clone(),
-        layout: layout.clone(),
+        layout: if column_major {
+            quote!(::sinew::Layout::ColumnMajor)
+        } else {
+            quote!(::sinew::Layout::RowMajor)
+        },
         field,
     };
     // Without a bias the layer's bias stays zero and is not a tensor: not saved, loaded
     // or trained, as in PyTorch's `bias=False`.
     let with_bias = |mut tensors: Vec<Tensor>, has: bool, size: usize| {
         if has {
-            tensors.push(t("bias", vec![size], &bias, &row, "bias"));
+            tensors.push(t("bias", vec![size], &bias, false, "bias"));
         }
         tensors
     };
     match layer.kind {
         Kind::Dense { inputs, outputs, bias: has } => {
-            with_bias(vec![t("weight", vec![outputs, inputs], &weight, &col, "weight")], has, outputs)
+            with_bias(vec![t("weight", vec![outputs, inputs], &weight, true, "weight")], has, outputs)
         }
         Kind::Conv2d { co, geo, bias: has } => {
-            with_bias(vec![t("weight", vec![co, geo.c, geo.kh, geo.kw], &weight, &row, "weight")], has, co)
+            with_bias(vec![t("weight", vec![co, geo.c, geo.kh, geo.kw], &weight, false, "weight")], has, co)
         }
         Kind::ConvTranspose2d { ci, co, geo, bias: has } => {
-            with_bias(vec![t("weight", vec![ci, co, geo.kh, geo.kw], &weight, &row, "weight")], has, co)
+            with_bias(vec![t("weight", vec![ci, co, geo.kh, geo.kw], &weight, false, "weight")], has, co)
         }
         Kind::BatchNorm { channels, .. } => vec![
-            t("weight", vec![channels], &bias, &row, "weight"),
-            t("bias", vec![channels], &bias, &row, "bias"),
-            t("running_mean", vec![channels], &buffer, &row, "running_mean"),
-            t("running_var", vec![channels], &buffer, &row, "running_var"),
+            t("weight", vec![channels], &bias, false, "weight"),
+            t("bias", vec![channels], &bias, false, "bias"),
+            t("running_mean", vec![channels], &buffer, false, "running_mean"),
+            t("running_var", vec![channels], &buffer, false, "running_var"),
         ],
         Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => Vec::new(),
     }

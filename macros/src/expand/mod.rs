@@ -4,18 +4,19 @@
 
 mod backward;
 mod forward;
-mod layers;
+pub mod layers;
 mod params;
 
 use crate::report::Errors;
 use crate::shape::{Activation, Layer, Model};
-use crate::{check, fallback, parse, shape};
+use crate::{check, embed, fallback, memory, parse, shape};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-/// The whole macro: parse, check, infer shapes, then expand or report.
-pub fn network(input: TokenStream) -> TokenStream {
+/// The whole macro: parse, check, infer shapes, then expand or report. `base` is the
+/// directory that `#[weights("file")]` is relative to.
+pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStream {
     let mut errors = Errors::default();
     let net = match parse::network(input, &mut errors) {
         Ok(net) => net,
@@ -28,8 +29,27 @@ pub fn network(input: TokenStream) -> TokenStream {
     check::not_empty(&net, &mut errors);
     check::unique_names(&net, &mut errors);
     let model = shape::resolve(&net, input, &mut errors);
+    let mut extra = TokenStream::new();
+    if let Some(model) = &model
+        && errors.is_empty()
+    {
+        let names = Names::new(&model.net.name);
+        if let Some(budget) = &net.budget {
+            memory::check_budget(model, budget, &mut errors);
+            extra.extend(memory::assertions(model, budget, &names));
+        }
+        if let Some(weights) = &net.weights
+            && let Some(consts) = embed::embedded(model, &names, weights, base, &mut errors)
+        {
+            extra.extend(consts);
+        }
+    }
     match model {
-        Some(model) if errors.is_empty() => expand(&model),
+        Some(model) if errors.is_empty() => {
+            let mut out = expand(&model);
+            out.extend(extra);
+            out
+        }
         _ => {
             let mut out = errors.to_compile_errors();
             out.extend(fallback::stub(&net));
@@ -45,6 +65,7 @@ pub struct Names {
     pub output: Ident,
     pub workspace: Ident,
     pub train: Ident,
+    pub grads: Ident,
 }
 
 impl Names {
@@ -55,6 +76,7 @@ impl Names {
             output: format_ident!("{}Output", net),
             workspace: format_ident!("{}Workspace", net),
             train: format_ident!("{}TrainWorkspace", net),
+            grads: format_ident!("{}Grads", net),
         }
     }
 }
@@ -128,7 +150,7 @@ fn zeroable_attrs() -> TokenStream {
 
 fn expand(model: &Model) -> TokenStream {
     let names = Names::new(&model.net.name);
-    let Names { net, input: input_alias, output: output_alias, workspace, train } = &names;
+    let Names { net, input: input_alias, output: output_alias, workspace, train, .. } = &names;
     let vis = &model.net.vis;
     let attrs = &model.net.attrs;
     let inputs = lit(model.input.len());
@@ -166,7 +188,9 @@ fn expand(model: &Model) -> TokenStream {
     });
 
     let consts = params::consts(model);
-    let parameters = params::parameters_impl(model, &names);
+    let param_layers: Vec<&Layer> = model.layers.iter().filter(|l| l.has_params()).collect();
+    let parameters = params::parameters_impl(&param_layers, net);
+    let (trainable, grads_ty) = params::trainable(model, &names);
     let init = params::init(model);
     let forward = forward::inference(model, &names);
     let forward_train = forward::training(model, &names);
@@ -191,7 +215,11 @@ fn expand(model: &Model) -> TokenStream {
     let train_doc = format!(
         " Buffers for training [`{net}`] on batches of `B` samples: every layer's output and gradient, dropout masks, and the parameter gradients (`grads`, a [`{net}`])."
     );
-    let grads_doc = format!(" Parameter gradients of the last backward pass, as a [`{net}`].");
+    let grads_doc = if model.has_frozen() {
+        String::from(" Parameter gradients of the last backward pass, of the trained layers only.")
+    } else {
+        format!(" Parameter gradients of the last backward pass, as a [`{net}`].")
+    };
 
     quote! {
         #(#attrs)*
@@ -221,12 +249,15 @@ fn expand(model: &Model) -> TokenStream {
         #vis struct #train<const B: usize, T: ::sinew::Float = f32> {
             #(#train_fields)*
             #[doc = #grads_doc]
-            pub grads: #net<T>,
+            pub grads: #grads_ty,
             /// Real samples in the batch of the last training pass (the rest is padding).
-            pub samples: usize,
+            pub samples: u32,
         }
 
         impl<const B: usize, T: ::sinew::Float> #workspace<B, T> {
+            /// Bytes of these buffers (the RAM inference needs besides the network).
+            pub const BYTES: usize = ::core::mem::size_of::<Self>();
+
             /// All buffers zero, built by value (for small networks and `static`s; use
             /// `boxed` on the host for large ones).
             pub fn zeroed() -> Self {
@@ -235,6 +266,10 @@ fn expand(model: &Model) -> TokenStream {
         }
 
         impl<const B: usize, T: ::sinew::Float> #train<B, T> {
+            /// Bytes of these buffers, the parameter gradients included (the RAM training
+            /// needs besides the network and the optimizer state).
+            pub const BYTES: usize = ::core::mem::size_of::<Self>();
+
             /// All buffers zero, built by value (for small networks and `static`s; use
             /// `boxed` on the host for large ones).
             pub fn zeroed() -> Self {
@@ -304,6 +339,7 @@ fn expand(model: &Model) -> TokenStream {
         }
 
         #parameters
+        #trainable
 
         impl<T: ::sinew::Float> ::sinew::Model<T, #inputs, #outputs> for #net<T> {
             type Head = #head;
@@ -343,7 +379,7 @@ fn expand(model: &Model) -> TokenStream {
                 #net::backward(self, x, tw, input_grad)
             }
 
-            fn gradients<const B: usize>(tw: &#train<B, T>) -> &Self {
+            fn gradients<const B: usize>(tw: &#train<B, T>) -> &#grads_ty {
                 &tw.grads
             }
         }

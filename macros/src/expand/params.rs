@@ -1,15 +1,17 @@
 //! Parameter consts, the named-tensor visitor and initialisation.
 
 use super::{Names, layers, lit};
-use crate::shape::Model;
+use crate::shape::{Layer, Model};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::Ident;
 
 /// `INPUT`, `OUTPUT`, `PARAMETERS`, `SUMMARY`.
 pub fn consts(model: &Model) -> TokenStream {
     let inputs = lit(model.input.len());
     let outputs = lit(model.output().len());
     let parameters = lit(model.layers.iter().map(|l| l.parameter_count()).sum());
+    let trainable = lit(model.layers.iter().filter(|l| !l.frozen).map(|l| l.parameter_count()).sum());
     let summary = summary(model);
     quote! {
         /// Input values per sample.
@@ -18,15 +20,37 @@ pub fn consts(model: &Model) -> TokenStream {
         pub const OUTPUT: usize = #outputs;
         /// Trainable values (weights, biases, batch-norm scales and shifts).
         pub const PARAMETERS: usize = #parameters;
+        /// Values that are trained: [`PARAMETERS`](Self::PARAMETERS) minus the frozen layers'.
+        pub const TRAINABLE_PARAMETERS: usize = #trainable;
         /// A table of the layers, their output shapes and parameter counts.
         pub const SUMMARY: &'static str = #summary;
+
+        /// Bytes of the network value: every weight, bias and buffer (what sits in flash
+        /// when the weights are embedded).
+        pub const PARAMETER_BYTES: usize = ::core::mem::size_of::<Self>();
+        /// Bytes of one gradient copy (the `grads` of a training workspace), of the trained
+        /// layers only: frozen layers have none.
+        pub const GRADIENT_BYTES: usize = ::core::mem::size_of::<<Self as ::sinew::Trainable<T>>::Grads>();
+        /// Bytes of optimizer state for [`Sgd`](::sinew::optim::Sgd): none.
+        pub const SGD_STATE_BYTES: usize = 0;
+        /// Bytes of optimizer state for [`Momentum`](::sinew::optim::Momentum): one
+        /// velocity per trained value.
+        pub const MOMENTUM_STATE_BYTES: usize = Self::GRADIENT_BYTES;
+        /// Bytes of optimizer state for [`RmsProp`](::sinew::optim::RmsProp): one running
+        /// mean square per trained value.
+        pub const RMSPROP_STATE_BYTES: usize = Self::GRADIENT_BYTES;
+        /// Bytes of optimizer state for [`Adam`](::sinew::optim::Adam): two moments per
+        /// trained value (the optimizer value adds its few bytes of settings).
+        pub const ADAM_STATE_BYTES: usize = 2 * Self::GRADIENT_BYTES;
     }
 }
 
 fn summary(model: &Model) -> String {
     let mut rows = vec![(String::from("input"), model.input.text(), String::from("0"))];
     for layer in &model.layers {
-        rows.push((layer.text(), layer.output.text(), layer.parameter_count().to_string()));
+        let count = layer.parameter_count().to_string();
+        let count = if layer.frozen { format!("{count} (frozen)") } else { count };
+        rows.push((layer.text(), layer.output.text(), count));
     }
     let total: usize = model.layers.iter().map(|l| l.parameter_count()).sum();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
@@ -39,13 +63,12 @@ fn summary(model: &Model) -> String {
     out
 }
 
-/// `impl Parameters`: PyTorch `state_dict` names, shapes and layouts.
-pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
-    let net = &names.net;
+/// `impl Parameters for #ty` over `layers`: PyTorch `state_dict` names, shapes and layouts.
+pub fn parameters_impl(layers: &[&Layer], ty: &Ident) -> TokenStream {
     let mut infos = Vec::new();
     let mut getters = Vec::new();
     let mut setters = Vec::new();
-    for layer in &model.layers {
+    for layer in layers {
         let name = &layer.name;
         for t in layers::tensors(layer) {
             let full = format!("{name}.{}", t.suffix);
@@ -58,9 +81,9 @@ pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
             setters.push(quote!(#index => self.#name.#field.as_mut_slice(),));
         }
     }
-    let message = format!("`{net}` has {} tensors; index {{}} is out of range", getters.len());
+    let message = format!("`{ty}` has {} tensors; index {{}} is out of range", getters.len());
     quote! {
-        impl<T: ::sinew::Float> ::sinew::Parameters<T> for #net<T> {
+        impl<T: ::sinew::Float> ::sinew::Parameters<T> for #ty<T> {
             const TENSORS: &'static [::sinew::TensorInfo] = &[#(#infos),*];
 
             fn tensor(&self, index: usize) -> &[T] {
@@ -78,6 +101,73 @@ pub fn parameters_impl(model: &Model, names: &Names) -> TokenStream {
             }
         }
     }
+}
+
+/// The gradient type and `impl Trainable`. Without frozen layers the gradients are a value
+/// of the network's own type; with them, a generated `NameGrads` holding only the trained
+/// layers, so that frozen layers cost no gradient or optimizer memory.
+pub fn trainable(model: &Model, names: &Names) -> (TokenStream, TokenStream) {
+    let Names { net, grads, .. } = names;
+    if !model.has_frozen() {
+        let items = quote! {
+            impl<T: ::sinew::Float> ::sinew::Trainable<T> for #net<T> {
+                type Grads = Self;
+
+                fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+                    ::sinew::Parameters::tensor_mut(self, index)
+                }
+            }
+        };
+        return (items, quote!(#net<T>));
+    }
+    let vis = &model.net.vis;
+    let trained: Vec<&Layer> = model.layers.iter().filter(|l| l.trained()).collect();
+    let fields = trained.iter().map(|layer| {
+        let name = &layer.name;
+        let ty = layers::field_type(layer);
+        let doc = format!(" Gradient (or optimizer state) of `{name}`.");
+        quote!(#[doc = #doc] pub #name: #ty,)
+    });
+    let frozen: Vec<String> =
+        model.layers.iter().filter(|l| l.frozen).map(|l| format!("`{}`", l.name)).collect();
+    let doc = format!(
+        " Gradients and optimizer state of [`{net}`]: its trained layers only ({} frozen, so never updated and given no gradient or optimizer memory).",
+        frozen.join(", ")
+    );
+    let zeroable = super::zeroable_attrs();
+    let parameters = parameters_impl(&trained, grads);
+    let mut setters = Vec::new();
+    for layer in &trained {
+        let name = &layer.name;
+        for t in layers::tensors(layer) {
+            let index = lit(setters.len());
+            let field = format_ident!("{}", t.field);
+            setters.push(quote!(#index => self.#name.#field.as_mut_slice(),));
+        }
+    }
+    let message = format!("`{grads}` has {} tensors; index {{}} is out of range", setters.len());
+    let items = quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, ::sinew::__private::Zeroable)]
+        #zeroable
+        #vis struct #grads<T: ::sinew::Float = f32> {
+            #(#fields)*
+        }
+
+        #parameters
+
+        impl<T: ::sinew::Float> ::sinew::Trainable<T> for #net<T> {
+            type Grads = #grads<T>;
+
+            fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+                match index {
+                    #(#setters)*
+                    _ => ::core::panic!(#message, index),
+                }
+            }
+        }
+    };
+    (items, quote!(#grads<T>))
 }
 
 /// `init` and `init_in_place`: He before the ReLU family, Xavier otherwise, zero biases,

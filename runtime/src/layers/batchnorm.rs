@@ -133,8 +133,9 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
         }
     }
 
-    /// Parameter gradients into `grads` and, if asked, `dL/dx` into `input_grad` (zero in
-    /// the padding columns, which took no part in the statistics).
+    /// Parameter gradients into `grads` (unless the layer is frozen: `None`) and, if asked,
+    /// `dL/dx` into `input_grad` (zero in the padding columns, which took no part in the
+    /// statistics).
     pub fn backward<const N: usize, const B: usize>(
         &self,
         spatial: usize,
@@ -142,12 +143,14 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
         grad: &SMatrix<T, N, B>,
         buffers: &BatchNormBuffers<T, C, N, B>,
         mut input_grad: Option<&mut SMatrix<T, N, B>>,
-        grads: &mut Self,
+        mut grads: Option<&mut Self>,
     ) {
         Self::check(spatial, N);
         let n = T::cast((samples * spatial) as f64);
-        grads.running_mean.fill(T::zero());
-        grads.running_var.fill(T::zero());
+        if let Some(grads) = grads.as_deref_mut() {
+            grads.running_mean.fill(T::zero());
+            grads.running_var.fill(T::zero());
+        }
         for c in 0..C {
             let range = c * spatial..(c + 1) * spatial;
             let (mut sum_dy, mut sum_dy_xhat) = (T::zero(), T::zero());
@@ -158,8 +161,10 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
                     sum_dy_xhat += g * h;
                 }
             }
-            grads.weight[c] = sum_dy_xhat;
-            grads.bias[c] = sum_dy;
+            if let Some(grads) = grads.as_deref_mut() {
+                grads.weight[c] = sum_dy_xhat;
+                grads.bias[c] = sum_dy;
+            }
             let Some(input_grad) = input_grad.as_deref_mut() else { continue };
             let k = self.weight[c] * buffers.inv_std[c] / n;
             let columns = grad.as_slice().chunks_exact(N).zip(buffers.normalized.as_slice().chunks_exact(N));
@@ -201,6 +206,14 @@ impl<T: Float, const C: usize> Parameters<T> for BatchNorm<T, C> {
             3 => self.running_var.as_mut_slice(),
             _ => panic!("`BatchNorm` has 4 tensors, not {}", index + 1),
         }
+    }
+}
+
+/// Trained as a whole: its gradients have its own type.
+impl<T: Float, const C: usize> crate::params::Trainable<T> for BatchNorm<T, C> {
+    type Grads = Self;
+    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+        self.tensor_mut(index)
     }
 }
 

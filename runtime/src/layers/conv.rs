@@ -503,6 +503,26 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     }
 }
 
+/// Trained as a whole: its gradients have its own type.
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
+    crate::params::Trainable<T> for Conv2d<T, CI, CO, KH, KW, K>
+{
+    type Grads = Self;
+    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+        self.tensor_mut(index)
+    }
+}
+
+/// Trained as a whole: its gradients have its own type.
+impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
+    crate::params::Trainable<T> for ConvTranspose2d<T, CI, CO, KH, KW, K>
+{
+    type Grads = Self;
+    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+        self.tensor_mut(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

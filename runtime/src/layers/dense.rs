@@ -107,6 +107,14 @@ impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> 
     }
 }
 
+/// Trained as a whole: its gradients have its own type.
+impl<T: Float, const I: usize, const O: usize> crate::params::Trainable<T> for Dense<T, I, O> {
+    type Grads = Self;
+    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+        self.tensor_mut(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 use super::{Optimizer, OptimizerState, WeightDecay, trainable};
 use crate::Float;
-use crate::params::Parameters;
+use crate::params::{Parameters, Trainable};
 use bytemuck::Zeroable;
 
 /// Settings of [`Adam`]; `Default` is PyTorch's (lr 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-8).
@@ -95,6 +95,11 @@ impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
     pub fn moment2(&self) -> &P {
         &self.moment2
     }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
 }
 
 /// The scalars of one Adam update of one tensor, with the bias corrections folded in:
@@ -143,8 +148,8 @@ impl<T: Float> AdamUpdate<T> {
     }
 }
 
-impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimizer<T, M> for Adam<T, G> {
+    fn step(&mut self, params: &mut M, grads: &G) {
         let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled } = self.config;
         self.steps += 1;
         let t = self.steps as i32;
@@ -153,14 +158,14 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
         let step_size = lr / correction1;
         let inv_sqrt_c2 = T::one() / correction2.sqrt();
         let (m1, m2) = (&mut self.moment1, &mut self.moment2);
-        trainable::<T, P>(|i, info| {
+        trainable::<T, G>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
             let (l2, shrink) =
                 if decoupled { (T::zero(), T::one() - lr * lambda) } else { (lambda, T::one()) };
             let update = AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink };
             T::adam_update(
                 &update,
-                params.tensor_mut(i),
+                params.trainable_mut(i),
                 m1.tensor_mut(i),
                 m2.tensor_mut(i),
                 grads.tensor(i),
@@ -175,16 +180,16 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
     }
 }
 
-impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Adam<T, P> {
+impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> OptimizerState<T, M> for Adam<T, G> {
     const SLOTS: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
-    fn slot(&self, index: usize) -> &P {
+    fn slot(&self, index: usize) -> &G {
         match index {
             0 => &self.moment1,
             1 => &self.moment2,
             _ => panic!("`Adam` has 2 state slots, not {}", index + 1),
         }
     }
-    fn slot_mut(&mut self, index: usize) -> &mut P {
+    fn slot_mut(&mut self, index: usize) -> &mut G {
         match index {
             0 => &mut self.moment1,
             1 => &mut self.moment2,

@@ -30,34 +30,35 @@ pub use schedule::Schedule;
 pub use sgd::{Momentum, MomentumConfig, Sgd};
 
 use crate::Float;
-use crate::params::{Parameters, Role, TensorInfo};
+use crate::params::{Parameters, Role, TensorInfo, Trainable};
 
-/// Updates parameters of type `P` from gradients of the same type.
-pub trait Optimizer<T: Float, P: Parameters<T>> {
+/// Updates the trainable tensors of `M` from their gradients (`M::Grads`, the network's
+/// own type unless it has frozen layers).
+pub trait Optimizer<T: Float, M: Trainable<T>> {
     /// One update of every trainable tensor. Allocates nothing.
-    fn step(&mut self, params: &mut P, grads: &P);
+    fn step(&mut self, params: &mut M, grads: &M::Grads);
     /// The current learning rate.
     fn learning_rate(&self) -> T;
     /// Sets the learning rate (used by schedules).
     fn set_learning_rate(&mut self, lr: T);
 }
 
-/// An optimizer's state as values of the parameter type, for checkpoints. Slot names
+/// An optimizer's state as values of the gradient type, for checkpoints. Slot names
 /// follow PyTorch's `optimizer.state_dict()` (`exp_avg`, `exp_avg_sq`, `momentum_buffer`,
 /// `square_avg`).
-pub trait OptimizerState<T: Float, P: Parameters<T>> {
+pub trait OptimizerState<T: Float, M: Trainable<T>> {
     /// The names of the per-parameter state values.
     const SLOTS: &'static [&'static str];
     /// The `index`-th state value.
     ///
     /// # Panics
     /// If `index >= Self::SLOTS.len()`.
-    fn slot(&self, index: usize) -> &P;
+    fn slot(&self, index: usize) -> &M::Grads;
     /// The `index`-th state value, mutably.
     ///
     /// # Panics
     /// If `index >= Self::SLOTS.len()`.
-    fn slot_mut(&mut self, index: usize) -> &mut P;
+    fn slot_mut(&mut self, index: usize) -> &mut M::Grads;
     /// Steps taken.
     fn steps(&self) -> u64;
     /// Sets the number of steps taken (when restoring a checkpoint).
@@ -92,10 +93,11 @@ impl<T: Float> WeightDecay<T> {
     }
 }
 
-/// Calls `f(index, info)` for every trainable tensor.
+/// Calls `f(index, info)` for every trained tensor of the gradient type `G` (buffers such
+/// as batch norm's running statistics are not trained).
 #[inline]
-fn trainable<T: Float, P: Parameters<T>>(mut f: impl FnMut(usize, &TensorInfo)) {
-    for (i, info) in P::TENSORS.iter().enumerate() {
+fn trainable<T: Float, G: Parameters<T>>(mut f: impl FnMut(usize, &TensorInfo)) {
+    for (i, info) in G::TENSORS.iter().enumerate() {
         if info.role != Role::Buffer {
             f(i, info);
         }

@@ -1,6 +1,6 @@
 use super::{Optimizer, OptimizerState, WeightDecay, trainable};
 use crate::Float;
-use crate::params::Parameters;
+use crate::params::{Parameters, Trainable};
 use bytemuck::Zeroable;
 
 /// Settings of [`RmsProp`]; `Default` is PyTorch's (lr 0.01, α 0.99, ε 1e-8).
@@ -57,16 +57,21 @@ impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
     pub fn square_avg(&self) -> &P {
         &self.square_avg
     }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
 }
 
-impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimizer<T, M> for RmsProp<T, G> {
+    fn step(&mut self, params: &mut M, grads: &G) {
         let RmsPropConfig { lr, alpha, eps, weight_decay } = self.config;
         self.steps += 1;
         let state = &mut self.square_avg;
-        trainable::<T, P>(|i, info| {
+        trainable::<T, G>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
-            let w = params.tensor_mut(i);
+            let w = params.trainable_mut(i);
             let s = state.tensor_mut(i);
             for ((w, s), &g) in w.iter_mut().zip(s).zip(grads.tensor(i)) {
                 let g = g + lambda * *w;
@@ -83,13 +88,15 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
     }
 }
 
-impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for RmsProp<T, P> {
+impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> OptimizerState<T, M>
+    for RmsProp<T, G>
+{
     const SLOTS: &'static [&'static str] = &["square_avg"];
-    fn slot(&self, index: usize) -> &P {
+    fn slot(&self, index: usize) -> &G {
         assert_eq!(index, 0, "`RmsProp` has one state slot");
         &self.square_avg
     }
-    fn slot_mut(&mut self, index: usize) -> &mut P {
+    fn slot_mut(&mut self, index: usize) -> &mut G {
         assert_eq!(index, 0, "`RmsProp` has one state slot");
         &mut self.square_avg
     }

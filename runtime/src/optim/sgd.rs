@@ -1,6 +1,6 @@
 use super::{Optimizer, OptimizerState, WeightDecay, trainable};
 use crate::Float;
-use crate::params::Parameters;
+use crate::params::{Parameters, Trainable};
 use bytemuck::Zeroable;
 
 /// Plain (mini-batch) stochastic gradient descent: `w -= lr (g + λ w)`.
@@ -27,15 +27,20 @@ impl<T: Float> Sgd<T> {
     pub fn new(lr: T) -> Self {
         Self { lr, weight_decay: WeightDecay::default(), steps: 0 }
     }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
 }
 
 /// Plain SGD has no per-parameter state.
-impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Sgd<T> {
+impl<T: Float, M: Trainable<T>> OptimizerState<T, M> for Sgd<T> {
     const SLOTS: &'static [&'static str] = &[];
-    fn slot(&self, index: usize) -> &P {
+    fn slot(&self, index: usize) -> &M::Grads {
         panic!("`Sgd` has no state slot {index}")
     }
-    fn slot_mut(&mut self, index: usize) -> &mut P {
+    fn slot_mut(&mut self, index: usize) -> &mut M::Grads {
         panic!("`Sgd` has no state slot {index}")
     }
     fn steps(&self) -> u64 {
@@ -46,13 +51,13 @@ impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Sgd<T> {
     }
 }
 
-impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Sgd<T> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+impl<T: Float, M: Trainable<T>> Optimizer<T, M> for Sgd<T> {
+    fn step(&mut self, params: &mut M, grads: &M::Grads) {
         self.steps += 1;
         let lr = self.lr;
-        trainable::<T, P>(|i, info| {
+        trainable::<T, M::Grads>(|i, info| {
             let lambda = self.weight_decay.lambda_for(info);
-            for (w, &g) in params.tensor_mut(i).iter_mut().zip(grads.tensor(i)) {
+            for (w, &g) in params.trainable_mut(i).iter_mut().zip(grads.tensor(i)) {
                 *w -= lr * (g + lambda * *w);
             }
         });
@@ -124,17 +129,22 @@ impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
     pub fn velocity(&self) -> &P {
         &self.velocity
     }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
 }
 
-impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimizer<T, M> for Momentum<T, G> {
+    fn step(&mut self, params: &mut M, grads: &G) {
         let MomentumConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let first = self.steps == 0;
         self.steps += 1;
         let velocity = &mut self.velocity;
-        trainable::<T, P>(|i, info| {
+        trainable::<T, G>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
-            let w = params.tensor_mut(i);
+            let w = params.trainable_mut(i);
             let v = velocity.tensor_mut(i);
             for ((w, v), &g) in w.iter_mut().zip(v).zip(grads.tensor(i)) {
                 let g = g + lambda * *w;
@@ -152,13 +162,15 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
     }
 }
 
-impl<T: Float, P: Parameters<T>> OptimizerState<T, P> for Momentum<T, P> {
+impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> OptimizerState<T, M>
+    for Momentum<T, G>
+{
     const SLOTS: &'static [&'static str] = &["momentum_buffer"];
-    fn slot(&self, index: usize) -> &P {
+    fn slot(&self, index: usize) -> &G {
         assert_eq!(index, 0, "`Momentum` has one state slot");
         &self.velocity
     }
-    fn slot_mut(&mut self, index: usize) -> &mut P {
+    fn slot_mut(&mut self, index: usize) -> &mut G {
         assert_eq!(index, 0, "`Momentum` has one state slot");
         &mut self.velocity
     }

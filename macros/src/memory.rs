@@ -1,0 +1,201 @@
+//! Byte counts of a network and its buffers in `f32`, and the `#[budget]` rule.
+//!
+//! The counts mirror the runtime's types field by field (every field is a matrix of `f32`
+//! or `u32`, so there is no padding); the generated code asserts at compile time that they
+//! equal `size_of` of the real types, so this arithmetic cannot drift from them.
+
+use crate::ast::Budget;
+use crate::report::Errors;
+use crate::shape::{Kind, Layer, Model};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Bytes of one `f32` (and of one `u32` index of max pooling).
+const SCALAR: u64 = 4;
+
+/// Values stored in a layer's field of the network (a dense layer without bias still
+/// stores a zero bias).
+fn stored(layer: &Layer) -> u64 {
+    let v = match layer.kind {
+        Kind::Dense { inputs, outputs, .. } => outputs * inputs + outputs,
+        Kind::Conv2d { co, geo, .. } => geo.patch() * co + co,
+        Kind::ConvTranspose2d { ci, co, geo, .. } => geo.patch() * ci + co,
+        Kind::BatchNorm { channels, .. } => 4 * channels,
+        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => 0,
+    };
+    v as u64
+}
+
+/// Values in a layer's inference buffers for batch `b` (see `layers::inference_buffer`).
+fn inference(layer: &Layer, b: u64) -> u64 {
+    let n = layer.output.len() as u64;
+    match layer.kind {
+        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => {
+            n * b + (geo.positions() * geo.patch()) as u64
+        }
+        Kind::Dense { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::BatchNorm { .. } => n * b,
+        Kind::Dropout { .. } | Kind::Flatten => 0,
+    }
+}
+
+/// Values in a layer's training buffers for batch `b` (see `layers::training_buffer`).
+fn training(layer: &Layer, b: u64) -> u64 {
+    let n = layer.output.len() as u64;
+    match layer.kind {
+        Kind::Dense { .. } | Kind::AvgPool { .. } => 2 * n * b,
+        Kind::Dropout { .. } | Kind::MaxPool { .. } => 3 * n * b,
+        Kind::Conv2d { geo, .. } => {
+            let cols = (geo.positions() * geo.patch()) as u64;
+            2 * n * b + cols * b + cols
+        }
+        Kind::ConvTranspose2d { geo, .. } => 2 * n * b + (geo.positions() * geo.patch()) as u64,
+        Kind::BatchNorm { channels, .. } => 3 * n * b + channels as u64,
+        Kind::Flatten => 0,
+    }
+}
+
+/// The byte counts of a network in `f32` at one batch size.
+pub struct Footprint {
+    pub parameters: u64,
+    pub gradients: u64,
+    pub workspace: u64,
+    pub train_workspace: u64,
+}
+
+impl Footprint {
+    pub fn new(model: &Model, batch: usize) -> Self {
+        let b = batch as u64;
+        let parameters: u64 = model.layers.iter().map(stored).sum();
+        let gradients: u64 = model.layers.iter().filter(|l| l.trained()).map(stored).sum();
+        let workspace: u64 = model.layers.iter().map(|l| inference(l, b)).sum();
+        // Every layer's buffers, the gradients, and `samples: u32`.
+        let train_workspace = model.layers.iter().map(|l| training(l, b)).sum::<u64>() + gradients + 1;
+        Footprint {
+            parameters: parameters * SCALAR,
+            gradients: gradients * SCALAR,
+            workspace: workspace * SCALAR,
+            train_workspace: train_workspace * SCALAR,
+        }
+    }
+
+    /// Bytes of optimizer state tensors for the optimizer named `name`.
+    fn state(&self, name: &str) -> u64 {
+        match name {
+            "Adam" => 2 * self.gradients,
+            "Momentum" | "RmsProp" => self.gradients,
+            _ => 0,
+        }
+    }
+}
+
+/// `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The layer with the most parameter bytes, for the hint.
+fn largest<'m>(model: &'m Model) -> Option<(&'m Layer, u64)> {
+    model.layers.iter().map(|l| (l, stored(l) * SCALAR)).filter(|&(_, b)| b > 0).max_by_key(|&(_, b)| b)
+}
+
+/// Rule: a network with `#[budget(...)]` fits it. `flash` holds the parameters (embedded
+/// weights live there); `ram` holds the inference workspace for `batch` samples or, with
+/// `optimizer = X`, everything training needs: the network, the training workspace (its
+/// gradients included) and the optimizer's state.
+pub fn check_budget(model: &Model, budget: &Budget, errors: &mut Errors) {
+    let name = &model.net.name;
+    let fp = Footprint::new(model, budget.batch);
+    if let Some((limit, lit)) = &budget.flash
+        && fp.parameters > *limit
+    {
+        let hint = largest(model)
+            .map(|(l, b)| format!("; the largest layer is `{}` ({} bytes)", l.name, grouped(b)))
+            .unwrap_or_default();
+        errors.error(
+            lit,
+            format!(
+                "network `{name}` needs {} bytes of flash for its parameters (f32), over its budget of {} bytes by {}{hint}",
+                grouped(fp.parameters),
+                grouped(*limit),
+                grouped(fp.parameters - limit),
+            ),
+        );
+    }
+    if let Some((limit, lit)) = &budget.ram {
+        let b = budget.batch;
+        let (total, what, breakdown) = match &budget.optimizer {
+            Some(opt) => {
+                let state = fp.state(&opt.to_string());
+                let hint = if model.has_frozen() {
+                    ""
+                } else {
+                    "; layers marked `#[frozen]` would need no gradient or optimizer state"
+                };
+                (
+                    fp.parameters + fp.train_workspace + state,
+                    format!("to train with {opt} on batches of {b}"),
+                    format!(
+                        ": {} for the parameters, {} for the training buffers (gradients included) and {} for the optimizer state{hint}",
+                        grouped(fp.parameters),
+                        grouped(fp.train_workspace),
+                        grouped(state)
+                    ),
+                )
+            }
+            None => (
+                fp.workspace,
+                format!("for inference on batches of {b}"),
+                String::from(": the workspace only, as the parameters stay in flash"),
+            ),
+        };
+        if total > *limit {
+            errors.error(
+                lit,
+                format!(
+                    "network `{name}` needs {} bytes of RAM {what}, over its budget of {} bytes by {}{breakdown}",
+                    grouped(total),
+                    grouped(*limit),
+                    grouped(total - limit),
+                ),
+            );
+        }
+    }
+}
+
+/// Compile-time assertions that the counts above are the sizes of the generated types.
+pub fn assertions(model: &Model, budget: &Budget, names: &crate::expand::Names) -> TokenStream {
+    let crate::expand::Names { net, workspace, train, .. } = names;
+    let fp = Footprint::new(model, budget.batch);
+    let b = crate::expand::lit(budget.batch);
+    let [p, w, t] =
+        [fp.parameters, fp.workspace, fp.train_workspace].map(|v| v as usize).map(crate::expand::lit);
+    let message = "sinew's byte counts disagree with the generated types; please report this";
+    quote! {
+        const _: () = {
+            ::core::assert!(::core::mem::size_of::<#net<f32>>() == #p, #message);
+            ::core::assert!(::core::mem::size_of::<#workspace<#b, f32>>() == #w, #message);
+            ::core::assert!(::core::mem::size_of::<#train<#b, f32>>() == #t, #message);
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn grouping() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,132 @@
+//! Memory accounting: the byte-count consts against hand-computed sizes, and `#[budget]`
+//! on networks of every layer kind (the macro's own arithmetic, which decides whether a
+//! budget is exceeded, is asserted at compile time to equal `size_of` of the generated
+//! types: these declarations would not compile otherwise).
+
+use sinew::optim::{Adam, AdamConfig, Momentum, RmsProp};
+use sinew::prelude::*;
+use std::mem::size_of;
+
+network! {
+    /// The digits MLP of the firmware, with the hidden layer frozen: training needs 9,640
+    /// bytes of parameters, 4,012 of training buffers and 2,640 of Adam state.
+    #[budget(flash = 10K, ram = 16K, batch = 8, optimizer = Adam)]
+    pub struct Frozen {
+        input: 64,
+        #[frozen]
+        hidden: Dense(32) -> Relu,
+        out: Dense(10),
+    }
+}
+
+network! {
+    /// The same network, all trained: training it needs 41,252 bytes (Frozen: 16,292).
+    #[budget(flash = 10K, ram = 41K, batch = 8, optimizer = Adam)]
+    pub struct Full {
+        input: 64,
+        hidden: Dense(32) -> Relu,
+        out: Dense(10),
+    }
+}
+
+network! {
+    /// Every buffer kind: im2col columns, dropout masks, max-pool indices, batch-norm
+    /// statistics, a transposed convolution, a layer without bias.
+    #[budget(flash = 8K, ram = 128K, batch = 4, optimizer = Momentum)]
+    pub struct Everything {
+        input: [1, 8, 8],
+        c1: Conv2d(4, kernel = 3, padding = 1, bias = false),
+        bn: BatchNorm -> Relu,
+        pool: MaxPool2d(2),
+        up: ConvTranspose2d(2, kernel = 2, stride = 2),
+        avg: AvgPool2d(4),
+        flat: Flatten,
+        drop: Dropout(keep = 0.5),
+        #[frozen]
+        d1: Dense(6) -> Tanh,
+        out: Dense(3),
+    }
+}
+
+network! {
+    /// A budget with room to spare, at batch 1 (the default).
+    #[budget(flash = 1M, ram = 1K)]
+    pub struct Tiny {
+        input: 2,
+        hidden: Dense(4) -> Tanh,
+        out: Dense(1),
+    }
+}
+
+#[test]
+fn byte_counts_of_a_network_with_a_frozen_layer() {
+    // 64·32 + 32 and 32·10 + 10 values.
+    let (hidden, out) = ((64 * 32 + 32) * 4, (32 * 10 + 10) * 4);
+    assert_eq!(Frozen::<f32>::PARAMETER_BYTES, hidden + out);
+    assert_eq!(Frozen::<f64>::PARAMETER_BYTES, 2 * (hidden + out));
+    // The frozen layer has no gradient and no optimizer state.
+    assert_eq!(Frozen::<f32>::GRADIENT_BYTES, out);
+    assert_eq!(Frozen::<f32>::ADAM_STATE_BYTES, 2 * out);
+    assert_eq!(Frozen::<f32>::MOMENTUM_STATE_BYTES, out);
+    assert_eq!(Frozen::<f32>::RMSPROP_STATE_BYTES, out);
+    assert_eq!(Frozen::<f32>::SGD_STATE_BYTES, 0);
+    assert_eq!(Frozen::<f32>::PARAMETERS, 64 * 32 + 32 + 32 * 10 + 10);
+    assert_eq!(Frozen::<f32>::TRAINABLE_PARAMETERS, 32 * 10 + 10);
+    assert_eq!(Full::<f32>::GRADIENT_BYTES, hidden + out);
+    assert_eq!(Full::<f32>::ADAM_STATE_BYTES, 2 * (hidden + out));
+    assert_eq!(Full::<f32>::TRAINABLE_PARAMETERS, Full::<f32>::PARAMETERS);
+
+    // Workspaces: one value per output per sample; training adds the gradients of the
+    // outputs, the parameter gradients and the sample count.
+    assert_eq!(FrozenWorkspace::<8>::BYTES, (32 + 10) * 8 * 4);
+    assert_eq!(FrozenWorkspace::<8, f64>::BYTES, (32 + 10) * 8 * 8);
+    assert_eq!(FrozenTrainWorkspace::<8>::BYTES, 2 * (32 + 10) * 8 * 4 + out + 4);
+    assert_eq!(FullTrainWorkspace::<8>::BYTES, 2 * (32 + 10) * 8 * 4 + hidden + out + 4);
+
+    // The optimizer values: their state plus a few bytes of settings.
+    for (value, state) in [
+        (size_of::<Adam<f32, FrozenGrads>>(), Frozen::<f32>::ADAM_STATE_BYTES),
+        (size_of::<Momentum<f32, FrozenGrads>>(), Frozen::<f32>::MOMENTUM_STATE_BYTES),
+        (size_of::<RmsProp<f32, FrozenGrads>>(), Frozen::<f32>::RMSPROP_STATE_BYTES),
+        (size_of::<Adam<f32, Full>>(), Full::<f32>::ADAM_STATE_BYTES),
+    ] {
+        assert!(value >= state && value <= state + 64, "{value} vs {state}");
+    }
+    let _ = Adam::<f32, FrozenGrads>::new(AdamConfig::default());
+}
+
+#[test]
+fn byte_counts_of_every_buffer_kind() {
+    // Parameters: c1 4·1·3·3 (+ a zero bias of 4), bn 4 × 4, up 4·2·2·2 + 2, d1 8·6 + 6
+    // (the average pool leaves [2, 2, 2]), out 6·3 + 3; d1 is frozen.
+    let values = (36 + 4) + 16 + (32 + 2) + (8 * 6 + 6) + (6 * 3 + 3);
+    assert_eq!(Everything::<f32>::PARAMETER_BYTES, values * 4);
+    assert_eq!(Everything::<f32>::GRADIENT_BYTES, (values - (8 * 6 + 6)) * 4);
+    // Inference at B = 4: c1 [4, 8, 8] + its 64 positions × 9 patch values, bn [4, 8, 8],
+    // pool [4, 4, 4], up [2, 8, 8] + its adjoint columns (4·4 positions × 2·2·2), avg
+    // [2, 2, 2], d1 6, out 3.
+    let b = 4;
+    let ws = (256 * b + 64 * 9) + 256 * b + 64 * b + (128 * b + 16 * 8) + 8 * b + 6 * b + 3 * b;
+    assert_eq!(EverythingWorkspace::<4>::BYTES, ws * 4);
+    // Training: every output and its gradient; c1 keeps the columns of every sample and
+    // one column gradient, bn its normalised values and 1/σ per channel, max pooling one
+    // `u32` index per output, dropout its mask, the transposed convolution one column
+    // buffer; then the gradients of the trained layers and the sample count.
+    let tw = (2 * 256 * b + 576 * b + 576)
+        + (3 * 256 * b + 4)
+        + 3 * 64 * b
+        + (2 * 128 * b + 128)
+        + 2 * 8 * b
+        + 3 * 8 * b
+        + 2 * 6 * b
+        + 2 * 3 * b
+        + (values - (8 * 6 + 6))
+        + 1;
+    assert_eq!(EverythingTrainWorkspace::<4>::BYTES, tw * 4);
+}
+
+#[test]
+fn tiny_fits() {
+    assert_eq!(Tiny::<f32>::PARAMETER_BYTES, (2 * 4 + 4 + 4 + 1) * 4);
+    assert_eq!(TinyWorkspace::<1>::BYTES, 5 * 4);
+}

@@ -1,0 +1,12 @@
+use sinew::prelude::*;
+
+network! {
+    pub struct Mlp {
+        input: 4,
+        #[freeze]
+        hidden: Dense(8) -> Relu,
+        out: Dense(2),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use sinew::prelude::*;
+
+network! {
+    #[weights(model)]
+    pub struct Mlp {
+        input: 4,
+        hidden: Dense(8) -> Relu,
+        out: Dense(2),
+    }
+}
+
+fn main() {}
