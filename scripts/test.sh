@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "toolchain targets"
-rustup target add thumbv7m-none-eabi >/dev/null
+step "toolchain targets and tools"
+rustup target add thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
+rustup component add llvm-tools >/dev/null
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,5 +35,8 @@ cargo run --release --example 01-xor
 cargo run --release --example 02-iris
 cargo run --release --example 03-digits
 cargo run --release --example mnist -- --epochs 1 --subset 800
+
+step "firmware (QEMU)"
+./scripts/firmware.sh
 
 printf '\nall checks passed\n'
