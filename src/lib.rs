@@ -53,7 +53,9 @@
 //!   - `forward` (inference), `forward_train` (records what backward needs, draws dropout
 //!     masks), `backward` (hand-derived, generated layer by layer), `train_step`;
 //!   - [`Parameters`] with PyTorch `state_dict` names (`hidden.weight`, `(out, in)`), and
-//!     [`Model`] for code generic over networks.
+//!     [`Model`] for code generic over networks;
+//!   - byte counts as consts (see [Memory](#memory)), and with `#[frozen]` layers a
+//!     `XorGrads` type for the gradients of the trained layers only.
 //! - **Nothing allocates** in `forward`, `forward_train`, `backward` or an optimizer step.
 //! - **Losses** ([`loss`]) are means over the batch; the cross-entropies are fused with
 //!   softmax/sigmoid and computed from logits. A network whose last layer already applies
@@ -90,6 +92,79 @@
 //! `LeakyRelu(0.2)` / `LeakyRelu(slope = 0.2)`), `Softmax`. `Dropout(keep = p)` keeps each
 //! unit with probability `p` in `(0, 1]` during training (inverted dropout; PyTorch's `p` is
 //! `1 - keep`) and is the identity at inference.
+//!
+//! # Frozen layers
+//!
+//! `#[frozen]` on a layer with parameters keeps it as it is: it gets no gradient buffer and
+//! no optimizer state (the gradients and optimizer moments are a generated `NameGrads`
+//! holding the trained layers only, the [`Trainable::Grads`] of the network), and no
+//! optimizer ever updates it. The backward pass still goes through it to the trained layers
+//! before it, and stops below the last trained layer unless `dL/dx` is asked for. Saving
+//! and loading still cover every tensor. Fine-tuning the head of a trained network:
+//!
+//! ```
+//! use sinew::prelude::*;
+//!
+//! network! {
+//!     pub struct Head {
+//!         input: 4,
+//!         #[frozen]
+//!         features: Dense(16) -> Relu,
+//!         out: Dense(3),
+//!     }
+//! }
+//!
+//! assert_eq!(Head::<f32>::GRADIENT_BYTES, (16 * 3 + 3) * 4); // `out` only
+//! let mut net = Head::<f32>::init(&mut sinew::rng(0));
+//! let frozen = net.features.clone();
+//! let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+//! let mut tw = HeadTrainWorkspace::<2>::zeroed();
+//! let x = SMatrix::<f32, 4, 2>::from_fn(|i, j| (i + j) as f32 / 4.0);
+//! net.train_step(&x, &[0, 2], &SoftmaxCrossEntropy, &mut adam, &mut tw, &mut sinew::rng(1)).unwrap();
+//! assert_eq!(net.features, frozen);
+//! ```
+//!
+//! # Memory
+//!
+//! Every network states what it needs, in bytes of its scalar type `T`:
+//! `Name::<T>::PARAMETER_BYTES` (the network value: weights, biases, buffers),
+//! `GRADIENT_BYTES` (one gradient copy, trained layers only), `SGD_STATE_BYTES`,
+//! `MOMENTUM_STATE_BYTES`, `RMSPROP_STATE_BYTES`, `ADAM_STATE_BYTES` (optimizer state),
+//! and `NameWorkspace::<B, T>::BYTES` / `NameTrainWorkspace::<B, T>::BYTES` (buffers for a
+//! batch of `B`; the training workspace includes the gradients).
+//!
+//! `#[budget(flash = 64K, ram = 16K, batch = 8, optimizer = Adam)]` on the network makes a
+//! declaration that does not fit a compile error naming the numbers, counted in `f32`:
+//! `flash` holds the parameters; `ram` holds the inference workspace for `batch` samples
+//! (default 1) or, with `optimizer` (`Sgd`, `Momentum`, `RmsProp` or `Adam`), everything
+//! training needs: the network, the training workspace and the optimizer state. Sizes are
+//! bytes, or `K` / `M` (KiB / MiB).
+//!
+//! ```compile_fail
+//! sinew::network! {
+//!     #[budget(flash = 32K)]
+//!     struct Big {
+//!         input: 64,
+//!         hidden: Dense(128) -> Relu,
+//!         out: Dense(10),
+//!     }
+//! }
+//! ```
+//!
+//! ```text
+//! error: network `Big` needs 38,440 bytes of flash for its parameters (f32), over its budget of 32,768 bytes by 5,672; the largest layer is `hidden` (33,280 bytes)
+//! ```
+//!
+//! # Weights embedded at compile time
+//!
+//! `#[weights("model.safetensors")]` (a path relative to the source file, like
+//! `include_bytes!`) checks the file against the declaration when the macro expands (every
+//! tensor present, with the declared shape, as `F32` or `F64`, and nothing else; an error
+//! names the tensor, the layer and both shapes) and gives the network a const
+//! `Name::EMBEDDED` (`f32`; `EMBEDDED_F64` for `f64`). The compiler decodes the file's
+//! bytes ([`embed`]), so `static NET: Name = Name::EMBEDDED;` is initialised data: in a
+//! firmware it stays in flash and is read in place, and a change to the file rebuilds the
+//! crate. See `firmware/` in the repository for a complete `no_std` program.
 //!
 //! # Gradient checking
 //!
