@@ -162,3 +162,50 @@ fn optimizers_step_boxed_networks() {
     Optimizer::<f32, _>::step(&mut sgd, &mut net, &grads);
     assert_eq!(net.hidden, before);
 }
+
+/// The fit loop trains a network with a frozen layer, and its checkpoints hold optimizer
+/// state for the trained layers only, and resume to the same result.
+#[test]
+fn fit_and_checkpoints_with_a_frozen_layer() {
+    use sinew::train::{Checkpoints, Fit};
+    let (x, y) = task(8);
+    let samples: Vec<[f32; 4]> = x.column_iter().map(|c| [c[0], c[1], c[2], c[3]]).collect();
+    let data = sinew::data::Dataset::new(samples, y.to_vec()).unwrap();
+    let dir = std::env::temp_dir().join(format!("sinew-frozen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("frozen.safetensors");
+    let fit = |epochs, checkpoints, resume_from| Fit::<8> {
+        epochs,
+        learning_rate: 0.02,
+        checkpoints,
+        resume_from,
+        progress: false,
+        ..Fit::default()
+    };
+    let start = Head::<f32>::init(&mut sinew::rng(9));
+
+    let mut full = start.clone();
+    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+    let history =
+        fit(4, None, None).run(&mut full, &mut adam, &SoftmaxCrossEntropy, &data, None, &mut sinew::rng(3));
+    let history = history.unwrap();
+    assert!(history.epochs[3].train_loss < history.epochs[0].train_loss);
+    assert_eq!(full.hidden, start.hidden);
+
+    let mut half = start.clone();
+    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+    let checkpoints = Some(Checkpoints { path: path.clone(), every: 1 });
+    fit(2, checkpoints, None)
+        .run(&mut half, &mut adam, &SoftmaxCrossEntropy, &data, None, &mut sinew::rng(3))
+        .unwrap();
+    let names = sinew::io::WeightFile::read(&path).unwrap().names();
+    assert!(names.iter().any(|n| n == "optimizer.exp_avg.out.weight"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("optimizer.") && n.contains("hidden")), "{names:?}");
+
+    let mut resumed = Head::<f32>::zeroed();
+    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+    fit(4, None, Some(path))
+        .run(&mut resumed, &mut adam, &SoftmaxCrossEntropy, &data, None, &mut sinew::rng(77))
+        .unwrap();
+    assert_eq!(resumed, full);
+}
