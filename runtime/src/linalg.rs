@@ -143,7 +143,13 @@ fn axpy_form<T: Float>(m: usize, k: usize, a: &[T], b: &[T], rs: usize, cs: usiz
         j += 4;
     }
     for cj in blocks.into_remainder().chunks_exact_mut(m) {
-        axpy_column(m, k, a, |p| b[p * rs + j * cs], cj);
+        // Column j of B: B(p, j) = b[p * rs + j * cs], p = 0..k; contiguous unless B is
+        // used transposed.
+        if rs == 1 {
+            axpy_column(m, a, b[j * cs..j * cs + k].iter().copied(), cj);
+        } else {
+            axpy_column(m, a, b[j * cs..].iter().step_by(rs).take(k).copied(), cj);
+        }
         j += 1;
     }
 }
@@ -153,15 +159,15 @@ fn axpy_form<T: Float>(m: usize, k: usize, a: &[T], b: &[T], rs: usize, cs: usiz
 /// multiply-add costs one load of `A` instead of a load and a store of `C` too. The sums
 /// run in the same order as the plain loop (`p = 0, 1, …`), so the results are the same.
 #[inline]
-fn axpy_column<T: Float>(m: usize, k: usize, a: &[T], b: impl Fn(usize) -> T, c: &mut [T]) {
+fn axpy_column<T: Float>(m: usize, a: &[T], b: impl Iterator<Item = T> + Clone, c: &mut [T]) {
     let mut rows = c.chunks_exact_mut(8);
     let mut i = 0;
     for block in &mut rows {
         let mut acc = [T::zero(); 8];
         acc.copy_from_slice(block);
-        for p in 0..k {
-            let bp = b(p);
-            let col = &a[p * m + i..p * m + i + 8];
+        // `i + 8 <= m` holds for every column, so the bounds check leaves the loop.
+        for (col, bp) in a.chunks_exact(m).zip(b.clone()) {
+            let col = &col[i..i + 8];
             for l in 0..8 {
                 acc[l] += col[l] * bp;
             }
@@ -170,9 +176,8 @@ fn axpy_column<T: Float>(m: usize, k: usize, a: &[T], b: impl Fn(usize) -> T, c:
         i += 8;
     }
     let rest = rows.into_remainder();
-    for p in 0..k {
-        let bp = b(p);
-        for (x, &v) in rest.iter_mut().zip(&a[p * m + i..(p + 1) * m]) {
+    for (col, bp) in a.chunks_exact(m).zip(b) {
+        for (x, &v) in rest.iter_mut().zip(&col[i..]) {
             *x += v * bp;
         }
     }
@@ -287,7 +292,9 @@ mod tests {
 
     #[test]
     fn every_op_combination_matches_the_triple_loop() {
-        for &(m, n, k) in &[(1, 1, 1), (3, 5, 7), (8, 4, 9), (17, 9, 33), (5, 1, 16), (1, 6, 3)] {
+        let shapes =
+            [(1, 1, 1), (3, 5, 7), (8, 4, 9), (17, 9, 33), (5, 1, 16), (1, 6, 3), (19, 1, 40), (16, 3, 5)];
+        for &(m, n, k) in &shapes {
             for a_op in [Op::N, Op::T] {
                 for b_op in [Op::N, Op::T] {
                     for accumulate in [false, true] {
