@@ -45,7 +45,7 @@ run() { # machine cpu elf output
         echo "error: $3 on $1 exited with status $rc" >&2
         exit 1
     fi
-    grep -E '^(sinew|memory|ticks|accuracy|before|after|stack|class|big)' "$4" | sed "s|^|  [$1] |"
+    grep -E '^(sinew|memory|ticks|baseline|accuracy|before|after|stack|class|big)' "$4" | sed "s|^|  [$1] |"
 }
 
 step "the runtime builds for every Cortex-M profile, thumbv6m (M0) included"

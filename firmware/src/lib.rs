@@ -13,4 +13,5 @@ pub mod model {
     include!("model.rs");
 }
 
+pub mod baseline;
 pub mod board;

@@ -154,26 +154,31 @@ fn axpy_form<T: Float>(m: usize, k: usize, a: &[T], b: &[T], rs: usize, cs: usiz
     }
 }
 
-/// One column of `C += A · B` (a matrix-vector product, e.g. a batch of one sample): eight
-/// rows of `C` at a time stay in registers while the columns of `A` stream past, so each
-/// multiply-add costs one load of `A` instead of a load and a store of `C` too. The sums
-/// run in the same order as the plain loop (`p = 0, 1, …`), so the results are the same.
+/// Rows of `C` that [`axpy_column`] keeps in registers (four was no faster on a
+/// soft-float Cortex-M3, and slower with an FPU).
+const ROWS: usize = 8;
+
+/// One column of `C += A · B` (a matrix-vector product, e.g. a batch of one sample):
+/// [`ROWS`] rows of `C` at a time stay in registers while the columns of `A` stream past,
+/// so each multiply-add costs one load of `A` instead of a load and a store of `C` too.
+/// The sums run in the same order as the plain loop (`p = 0, 1, …`), so the results are
+/// the same.
 #[inline]
 fn axpy_column<T: Float>(m: usize, a: &[T], b: impl Iterator<Item = T> + Clone, c: &mut [T]) {
-    let mut rows = c.chunks_exact_mut(8);
+    let mut rows = c.chunks_exact_mut(ROWS);
     let mut i = 0;
     for block in &mut rows {
-        let mut acc = [T::zero(); 8];
+        let mut acc = [T::zero(); ROWS];
         acc.copy_from_slice(block);
-        // `i + 8 <= m` holds for every column, so the bounds check leaves the loop.
+        // `i + ROWS <= m` holds for every column, so the bounds check leaves the loop.
         for (col, bp) in a.chunks_exact(m).zip(b.clone()) {
-            let col = &col[i..i + 8];
-            for l in 0..8 {
+            let col = &col[i..i + ROWS];
+            for l in 0..ROWS {
                 acc[l] += col[l] * bp;
             }
         }
         block.copy_from_slice(&acc);
-        i += 8;
+        i += ROWS;
     }
     let rest = rows.into_remainder();
     for (col, bp) in a.chunks_exact(m).zip(b) {

@@ -53,6 +53,14 @@ fn main() -> ! {
         );
     }
     hprintln!("ticks per inference {}", total / 10);
+    // The same 10 samples through the same network written by hand with nalgebra.
+    let mut baseline = 0u32;
+    for sample in HELDOUT.chunks_exact(SAMPLE_BYTES).take(10) {
+        let ((class, _), t) = ticks.time(|| sinew_firmware::baseline::classify(&NET, sample));
+        baseline += t;
+        assert_eq!(class, classify(&NET, &mut ws, sample).0, "the baseline disagrees");
+    }
+    hprintln!("baseline ticks per inference {} (hand-written nalgebra)", baseline / 10);
     let n = HELDOUT.len() / SAMPLE_BYTES;
     hprintln!("accuracy {}/{}", correct(&NET, &mut ws, HELDOUT), n);
     hprintln!("stack high-water {} B of {} B", board::stack_high_water(), board::stack_size());
