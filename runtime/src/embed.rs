@@ -86,64 +86,48 @@ const fn check_bounds(bytes: &[u8], start: usize, dtype: Dtype, len: usize) {
     );
 }
 
-/// The `R × C` matrix of the tensor at byte `start` of a safetensors file, in sinew's
-/// storage `layout` (see [`Layout`]), as `f32` (an `F64` file is rounded to nearest).
-///
-/// # Panics
-/// If the tensor does not lie inside `bytes` (at compile time when used in a const).
-pub const fn matrix_f32<const R: usize, const C: usize>(
-    bytes: &[u8],
-    start: usize,
-    dtype: Dtype,
-    layout: Layout,
-) -> SMatrix<f32, R, C> {
-    check_bounds(bytes, start, dtype, R * C);
-    let mut data = [[0.0f32; R]; C];
-    let mut c = 0;
-    while c < C {
-        let mut r = 0;
-        while r < R {
-            data[c][r] = value(bytes, start, dtype, source(layout, r, c, R, C)) as f32;
-            r += 1;
+/// Generates the decoder and the zero matrix of one scalar type (const fns cannot be
+/// generic over the float conversion, so there is one pair per type).
+macro_rules! decoders {
+    ($matrix:ident, $zeros:ident, $t:ty, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// # Panics
+        /// If the tensor does not lie inside `bytes` (at compile time when used in a const).
+        pub const fn $matrix<const R: usize, const C: usize>(
+            bytes: &[u8],
+            start: usize,
+            dtype: Dtype,
+            layout: Layout,
+        ) -> SMatrix<$t, R, C> {
+            check_bounds(bytes, start, dtype, R * C);
+            let mut data = [[0.0; R]; C];
+            let mut c = 0;
+            while c < C {
+                let mut r = 0;
+                while r < R {
+                    data[c][r] = value(bytes, start, dtype, source(layout, r, c, R, C)) as $t;
+                    r += 1;
+                }
+                c += 1;
+            }
+            SMatrix::from_array_storage(ArrayStorage(data))
         }
-        c += 1;
-    }
-    SMatrix::from_array_storage(ArrayStorage(data))
-}
 
-/// [`matrix_f32`] as `f64`.
-///
-/// # Panics
-/// If the tensor does not lie inside `bytes` (at compile time when used in a const).
-pub const fn matrix_f64<const R: usize, const C: usize>(
-    bytes: &[u8],
-    start: usize,
-    dtype: Dtype,
-    layout: Layout,
-) -> SMatrix<f64, R, C> {
-    check_bounds(bytes, start, dtype, R * C);
-    let mut data = [[0.0f64; R]; C];
-    let mut c = 0;
-    while c < C {
-        let mut r = 0;
-        while r < R {
-            data[c][r] = value(bytes, start, dtype, source(layout, r, c, R, C));
-            r += 1;
+        /// A zero matrix (the bias of a layer declared with `bias = false`).
+        pub const fn $zeros<const R: usize, const C: usize>() -> SMatrix<$t, R, C> {
+            SMatrix::from_array_storage(ArrayStorage([[0.0; R]; C]))
         }
-        c += 1;
-    }
-    SMatrix::from_array_storage(ArrayStorage(data))
+    };
 }
 
-/// A zero `f32` matrix (the bias of a layer declared with `bias = false`).
-pub const fn zeros_f32<const R: usize, const C: usize>() -> SMatrix<f32, R, C> {
-    SMatrix::from_array_storage(ArrayStorage([[0.0; R]; C]))
-}
-
-/// A zero `f64` matrix.
-pub const fn zeros_f64<const R: usize, const C: usize>() -> SMatrix<f64, R, C> {
-    SMatrix::from_array_storage(ArrayStorage([[0.0; R]; C]))
-}
+decoders!(
+    matrix_f32,
+    zeros_f32,
+    f32,
+    "The `R × C` matrix of the tensor at byte `start` of a safetensors file, in sinew's storage `layout` (see [`Layout`]), as `f32` (an `F64` file is rounded to nearest)."
+);
+decoders!(matrix_f64, zeros_f64, f64, "[`matrix_f32`] as `f64` (exact for both dtypes).");
 
 #[cfg(test)]
 mod tests {

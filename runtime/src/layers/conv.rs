@@ -1,7 +1,7 @@
 use crate::Float;
 use crate::init::Init;
 use crate::linalg::{Gemm, Op, gemm};
-use crate::params::{Layout, Parameters, Role, TensorInfo};
+use crate::params::Layout;
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
 use rand_core::Rng;
@@ -334,30 +334,12 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     }
 }
 
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
-    Parameters<T> for Conv2d<T, CI, CO, KH, KW, K>
-{
-    const TENSORS: &'static [TensorInfo] = &[
-        TensorInfo { name: "weight", shape: &[CO, CI, KH, KW], role: Role::Weight, layout: Layout::RowMajor },
-        TensorInfo { name: "bias", shape: &[CO], role: Role::Bias, layout: Layout::RowMajor },
-    ];
-
-    fn tensor(&self, index: usize) -> &[T] {
-        match index {
-            0 => self.weight.as_slice(),
-            1 => self.bias.as_slice(),
-            _ => panic!("`Conv2d` has 2 tensors, not {}", index + 1),
-        }
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> &mut [T] {
-        match index {
-            0 => self.weight.as_mut_slice(),
-            1 => self.bias.as_mut_slice(),
-            _ => panic!("`Conv2d` has 2 tensors, not {}", index + 1),
-        }
-    }
-}
+weight_and_bias!(
+    [T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize]
+    Conv2d<T, CI, CO, KH, KW, K>, "Conv2d",
+    weight: &[CO, CI, KH, KW], Layout::RowMajor,
+    bias: &[CO]
+);
 
 /// A 2-d transposed convolution ("deconvolution"), `CI` to `CO` channels, as PyTorch's
 /// `ConvTranspose2d`: the adjoint of a convolution with the same kernel, stride and
@@ -478,50 +460,12 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     }
 }
 
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
-    Parameters<T> for ConvTranspose2d<T, CI, CO, KH, KW, K>
-{
-    const TENSORS: &'static [TensorInfo] = &[
-        TensorInfo { name: "weight", shape: &[CI, CO, KH, KW], role: Role::Weight, layout: Layout::RowMajor },
-        TensorInfo { name: "bias", shape: &[CO], role: Role::Bias, layout: Layout::RowMajor },
-    ];
-
-    fn tensor(&self, index: usize) -> &[T] {
-        match index {
-            0 => self.weight.as_slice(),
-            1 => self.bias.as_slice(),
-            _ => panic!("`ConvTranspose2d` has 2 tensors, not {}", index + 1),
-        }
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> &mut [T] {
-        match index {
-            0 => self.weight.as_mut_slice(),
-            1 => self.bias.as_mut_slice(),
-            _ => panic!("`ConvTranspose2d` has 2 tensors, not {}", index + 1),
-        }
-    }
-}
-
-/// Trained as a whole: its gradients have its own type.
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
-    crate::params::Trainable<T> for Conv2d<T, CI, CO, KH, KW, K>
-{
-    type Grads = Self;
-    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
-        self.tensor_mut(index)
-    }
-}
-
-/// Trained as a whole: its gradients have its own type.
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
-    crate::params::Trainable<T> for ConvTranspose2d<T, CI, CO, KH, KW, K>
-{
-    type Grads = Self;
-    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
-        self.tensor_mut(index)
-    }
-}
+weight_and_bias!(
+    [T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize]
+    ConvTranspose2d<T, CI, CO, KH, KW, K>, "ConvTranspose2d",
+    weight: &[CI, CO, KH, KW], Layout::RowMajor,
+    bias: &[CO]
+);
 
 #[cfg(test)]
 mod tests {

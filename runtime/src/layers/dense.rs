@@ -1,7 +1,7 @@
 use crate::Float;
 use crate::init::Init;
 use crate::linalg;
-use crate::params::{Layout, Parameters, Role, TensorInfo};
+use crate::params::Layout;
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
 use rand_core::Rng;
@@ -83,37 +83,12 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
     }
 }
 
-/// The layer on its own: tensors `weight` and `bias`.
-impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
-    const TENSORS: &'static [TensorInfo] = &[
-        TensorInfo { name: "weight", shape: &[O, I], role: Role::Weight, layout: Layout::ColumnMajor },
-        TensorInfo { name: "bias", shape: &[O], role: Role::Bias, layout: Layout::RowMajor },
-    ];
-
-    fn tensor(&self, index: usize) -> &[T] {
-        match index {
-            0 => self.weight.as_slice(),
-            1 => self.bias.as_slice(),
-            _ => panic!("`Dense` has 2 tensors, not {}", index + 1),
-        }
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> &mut [T] {
-        match index {
-            0 => self.weight.as_mut_slice(),
-            1 => self.bias.as_mut_slice(),
-            _ => panic!("`Dense` has 2 tensors, not {}", index + 1),
-        }
-    }
-}
-
-/// Trained as a whole: its gradients have its own type.
-impl<T: Float, const I: usize, const O: usize> crate::params::Trainable<T> for Dense<T, I, O> {
-    type Grads = Self;
-    fn trainable_mut(&mut self, index: usize) -> &mut [T] {
-        self.tensor_mut(index)
-    }
-}
+// The layer on its own: tensors `weight` (PyTorch's `(out, in)`) and `bias`.
+weight_and_bias!(
+    [T: Float, const I: usize, const O: usize] Dense<T, I, O>, "Dense",
+    weight: &[O, I], Layout::ColumnMajor,
+    bias: &[O]
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,53 @@
 //! Layer kernels. Each is usable on its own, with its sizes as const generics; the
 //! `network!` macro only wires them together.
 
+/// `Parameters` with the tensors `weight` and `bias` (PyTorch's names), and `Trainable`
+/// with gradients of the layer's own type, for a layer struct with those two fields.
+macro_rules! weight_and_bias {
+    ([$($generics:tt)*] $ty:ty, $name:literal, weight: $shape:expr, $layout:expr, bias: $bias:expr) => {
+        impl<$($generics)*> $crate::params::Parameters<T> for $ty {
+            const TENSORS: &'static [$crate::params::TensorInfo] = &[
+                $crate::params::TensorInfo {
+                    name: "weight",
+                    shape: $shape,
+                    role: $crate::params::Role::Weight,
+                    layout: $layout,
+                },
+                $crate::params::TensorInfo {
+                    name: "bias",
+                    shape: $bias,
+                    role: $crate::params::Role::Bias,
+                    layout: $crate::params::Layout::RowMajor,
+                },
+            ];
+
+            fn tensor(&self, index: usize) -> &[T] {
+                match index {
+                    0 => self.weight.as_slice(),
+                    1 => self.bias.as_slice(),
+                    _ => panic!(concat!("`", $name, "` has 2 tensors, not {}"), index + 1),
+                }
+            }
+
+            fn tensor_mut(&mut self, index: usize) -> &mut [T] {
+                match index {
+                    0 => self.weight.as_mut_slice(),
+                    1 => self.bias.as_mut_slice(),
+                    _ => panic!(concat!("`", $name, "` has 2 tensors, not {}"), index + 1),
+                }
+            }
+        }
+
+        /// Trained as a whole: its gradients have its own type.
+        impl<$($generics)*> $crate::params::Trainable<T> for $ty {
+            type Grads = Self;
+            fn trainable_mut(&mut self, index: usize) -> &mut [T] {
+                $crate::params::Parameters::tensor_mut(self, index)
+            }
+        }
+    };
+}
+
 mod batchnorm;
 mod conv;
 mod dense;
