@@ -360,6 +360,37 @@ mod frozen {
         }
     }
 
+    network! {
+        /// Every layer frozen: nothing to train, but `dL/dx` (e.g. for saliency maps or
+        /// adversarial inputs) still flows through all of them.
+        pub struct AllFrozen {
+            input: 4,
+            #[frozen]
+            a: Dense(5) -> Tanh,
+            #[frozen]
+            out: Dense(3),
+        }
+    }
+
+    network! {
+        /// Batch norm first, trained, straight on the input.
+        pub struct NormFirst {
+            input: 6,
+            bn: BatchNorm -> Tanh,
+            out: Dense(3),
+        }
+    }
+
+    #[test]
+    fn every_layer_frozen_still_gives_the_input_gradient() {
+        run::<AllFrozen<f64>, _, _, 4, 3>("all-frozen/ce", 105, SoftmaxCrossEntropy, &CLASSES);
+    }
+
+    #[test]
+    fn batch_norm_on_the_input() {
+        run::<NormFirst<f64>, _, _, 6, 3>("norm-first/l2", 106, L2, &regression_target::<3>(8));
+    }
+
     #[test]
     fn first_layer_frozen() {
         run::<FrozenFirst<f64>, _, _, 4, 3>("frozen-first/ce", 101, SoftmaxCrossEntropy, &CLASSES);

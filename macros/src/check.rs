@@ -73,3 +73,17 @@ pub fn unique_names(net: &Network, errors: &mut Errors) {
         }
     }
 }
+
+/// Rule: the network is not named `B` or `T`, the generic parameters of the generated code
+/// (batch size and scalar type).
+pub fn name_is_free(net: &Network, errors: &mut Errors) {
+    for reserved in ["B", "T"] {
+        if net.name == reserved {
+            let what = if reserved == "B" { "batch size" } else { "scalar type" };
+            errors.error(
+                &net.name,
+                format!("a network cannot be named `{reserved}`: the generated code uses `{reserved}` for the {what}; choose another name"),
+            );
+        }
+    }
+}

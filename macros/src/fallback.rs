@@ -13,20 +13,20 @@ pub fn stub(net: &Network) -> TokenStream {
     let grads = frozen.then(|| {
         quote! {
             #[allow(dead_code)]
-            #vis struct #grads<T = f32>(::core::marker::PhantomData<T>);
+            #vis struct #grads<__T = f32>(::core::marker::PhantomData<__T>);
         }
     });
     quote! {
         #grads
         #[allow(dead_code)]
-        #vis struct #name<T = f32>(::core::marker::PhantomData<T>);
+        #vis struct #name<__T = f32>(::core::marker::PhantomData<__T>);
         #[allow(dead_code)]
-        #vis type #input<const B: usize, T = f32> = ::sinew::SMatrix<T, 1, B>;
+        #vis type #input<const __B: usize, __T = f32> = ::sinew::SMatrix<__T, 1, __B>;
         #[allow(dead_code)]
-        #vis type #output<const B: usize, T = f32> = ::sinew::SMatrix<T, 1, B>;
+        #vis type #output<const __B: usize, __T = f32> = ::sinew::SMatrix<__T, 1, __B>;
         #[allow(dead_code)]
-        #vis struct #workspace<const B: usize, T = f32>(::core::marker::PhantomData<T>);
+        #vis struct #workspace<const __B: usize, __T = f32>(::core::marker::PhantomData<__T>);
         #[allow(dead_code)]
-        #vis struct #train<const B: usize, T = f32>(::core::marker::PhantomData<T>);
+        #vis struct #train<const __B: usize, __T = f32>(::core::marker::PhantomData<__T>);
     }
 }

@@ -28,9 +28,9 @@ pub fn backward(model: &Model, names: &Names) -> TokenStream {
         // Gradients flow further down only as far as a trained layer needs them (or the
         // caller asked for `dL/dx`).
         let always = model.layers[..i].iter().any(|l| l.trained());
-        uses_propagate |= !always;
         let comment = format!(" {}", layer.text());
-        let step = layers::backward(layer, &value, &dest, always);
+        let (step, reads) = layers::backward(layer, &value, &dest, always);
+        uses_propagate |= reads;
         body.extend(quote_spanned! {layer.span=>
             #[doc = #comment]
             { #step }

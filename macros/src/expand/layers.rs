@@ -173,8 +173,9 @@ pub enum Dest {
 /// The backward statements of a layer: the activation's derivative, the parameter
 /// gradients (unless the layer is frozen), then `dL/d input` into `dest`. `input` is the
 /// layer's input value. With `always` false no earlier layer is trained, so the input
-/// gradient is only computed when the caller asked for `dL/dx` (`propagate`).
-pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest, always: bool) -> TokenStream {
+/// gradient is only computed when the caller asked for `dL/dx` (`propagate`). Returns the
+/// statements and whether they read `propagate`.
+pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest, always: bool) -> (TokenStream, bool) {
     let name = &layer.name;
     let grad = quote!(tw.#name.grad);
     let act = if layer.activation == Activation::Identity {
@@ -243,19 +244,21 @@ pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest, always: bool) -
             };
             let call =
                 quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads););
+            // `dx` reads `propagate` when it goes to a buffer and is not always needed.
+            let reads = !always && matches!(dest, Dest::Buffer(_));
             return if layer.trained() || always {
-                quote!(#act #call)
+                (quote!(#act #call), reads)
             } else {
-                quote!(if propagate { #act #call })
+                (quote!(if propagate { #act #call }), true)
             };
         }
-        Kind::Flatten => return TokenStream::new(),
+        Kind::Flatten => return (TokenStream::new(), false),
     };
     match (layer.trained(), always) {
-        (true, true) => quote!(#act #params #dx),
-        (true, false) => quote!(#act #params if propagate { #dx }),
-        (false, true) => quote!(#act #dx),
-        (false, false) => quote!(if propagate { #act #dx }),
+        (true, true) => (quote!(#act #params #dx), false),
+        (true, false) => (quote!(#act #params if propagate { #dx }), true),
+        (false, true) => (quote!(#act #dx), false),
+        (false, false) => (quote!(if propagate { #act #dx }), true),
     }
 }
 

@@ -28,6 +28,7 @@ pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStrea
     let input = check::input(&net, &mut errors);
     check::not_empty(&net, &mut errors);
     check::unique_names(&net, &mut errors);
+    check::name_is_free(&net, &mut errors);
     let model = shape::resolve(&net, input, &mut errors);
     let mut extra = TokenStream::new();
     if let Some(model) = &model

@@ -128,6 +128,13 @@ pub fn trainable(model: &Model, names: &Names) -> (TokenStream, TokenStream) {
         let doc = format!(" Gradient (or optimizer state) of `{name}`.");
         quote!(#[doc = #doc] pub #name: #ty,)
     });
+    // With every layer frozen the type holds nothing, but must still use `T`.
+    let marker = trained.is_empty().then(|| {
+        quote! {
+            /// Every layer is frozen: there is nothing to hold.
+            pub _frozen: ::core::marker::PhantomData<T>,
+        }
+    });
     let frozen: Vec<String> =
         model.layers.iter().filter(|l| l.frozen).map(|l| format!("`{}`", l.name)).collect();
     let doc = format!(
@@ -152,6 +159,7 @@ pub fn trainable(model: &Model, names: &Names) -> (TokenStream, TokenStream) {
         #zeroable
         #vis struct #grads<T: ::sinew::Float = f32> {
             #(#fields)*
+            #marker
         }
 
         #parameters

@@ -1,0 +1,10 @@
+use sinew::prelude::*;
+
+network! {
+    pub struct B {
+        input: 4,
+        out: Dense(2),
+    }
+}
+
+fn main() {}
