@@ -148,7 +148,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .save("out/lenet.safetensors")?;
     sinew::plot::history_chart(
         &history,
-        "LeNet-5 on MNIST (4,000 training digits)",
+        &format!("LeNet-5 on MNIST ({} training digits)", train.len()),
         "out/lenet-history.png",
         (1000, 720),
     )?;

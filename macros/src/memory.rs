@@ -110,9 +110,8 @@ fn largest<'m>(model: &'m Model) -> Option<(&'m Layer, u64)> {
 /// weights live there); `ram` holds the inference workspace for `batch` samples or, with
 /// `optimizer = X`, everything training needs: the network, the training workspace (its
 /// gradients included) and the optimizer's state.
-pub fn check_budget(model: &Model, budget: &Budget, errors: &mut Errors) {
+pub fn check_budget(model: &Model, budget: &Budget, fp: &Footprint, errors: &mut Errors) {
     let name = &model.net.name;
-    let fp = Footprint::new(model, budget.batch);
     if let Some((limit, lit)) = &budget.flash
         && fp.parameters > *limit
     {
@@ -171,9 +170,8 @@ pub fn check_budget(model: &Model, budget: &Budget, errors: &mut Errors) {
 }
 
 /// Compile-time assertions that the counts above are the sizes of the generated types.
-pub fn assertions(model: &Model, budget: &Budget, names: &crate::expand::Names) -> TokenStream {
+pub fn assertions(budget: &Budget, fp: &Footprint, names: &crate::expand::Names) -> TokenStream {
     let crate::expand::Names { net, workspace, train, .. } = names;
-    let fp = Footprint::new(model, budget.batch);
     let b = crate::expand::lit(budget.batch);
     let [p, w, t] =
         [fp.parameters, fp.workspace, fp.train_workspace].map(|v| v as usize).map(crate::expand::lit);

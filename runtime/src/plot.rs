@@ -59,20 +59,7 @@ fn draw(
 
     // Losses.
     let losses = history.epochs.iter().flat_map(|r| [Some(r.train_loss), r.dev_loss]).flatten();
-    let (lo, hi) = bounds(losses);
-    let mut chart = ChartBuilder::on(&top)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(first as f64..last as f64, lo..hi)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc("loss")
-        .axis_desc_style(("sans-serif", 16))
-        .label_style(("sans-serif", 13))
-        .draw()?;
+    let mut chart = panel(&top, first..last, bounds(losses), "loss")?;
     let train: Vec<(f64, f64)> = history.epochs.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
     chart
         .draw_series(LineSeries::new(train, BLUE.stroke_width(2)))?
@@ -86,13 +73,7 @@ fn draw(
             .label("dev loss")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
     // The dev metric; the dev accuracy if the metric is the loss, which is drawn above.
     if has_dev {
@@ -108,19 +89,7 @@ fn draw(
             .and_then(|e| history.epochs.iter().find(|r| r.epoch == e))
             .and_then(|r| Some((r.epoch, value(r)?)));
         let higher_is_better = show_accuracy || history.metric.higher_is_better();
-        let mut chart = ChartBuilder::on(&bottom)
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(first as f64..last as f64, lo..hi)?;
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_desc(format!("dev {name}"))
-            .axis_desc_style(("sans-serif", 16))
-            .label_style(("sans-serif", 13))
-            .draw()?;
+        let mut chart = panel(&bottom, first..last, (lo, hi), &format!("dev {name}"))?;
         chart
             .draw_series(LineSeries::new(scores, DARK_GREEN.stroke_width(2)))?
             .label(format!("dev {name}"))
@@ -138,15 +107,51 @@ fn draw(
         }
         let position =
             if higher_is_better { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight };
-        chart
-            .configure_series_labels()
-            .position(position)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
+        legend(&mut chart, position)?;
     }
     root.present()?;
+    Ok(())
+}
+
+type Panel<'a> = ChartContext<
+    'a,
+    BitMapBackend<'a>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// One panel of the chart: epochs `epochs` across, `y` up, axes labelled.
+fn panel<'a>(
+    area: &DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>,
+    epochs: std::ops::Range<usize>,
+    (lo, hi): (f64, f64),
+    y_desc: &str,
+) -> Result<Panel<'a>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(epochs.start as f64..epochs.end as f64, lo..hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        // Epochs are whole numbers: no label at the ticks in between.
+        .x_label_formatter(&|x| if (x - x.round()).abs() < 1e-9 { format!("{x:.0}") } else { String::new() })
+        .y_desc(y_desc)
+        .axis_desc_style(("sans-serif", 16))
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    Ok(chart)
+}
+
+/// The panel's legend, boxed, at `position`.
+fn legend(chart: &mut Panel<'_>, position: SeriesLabelPosition) -> Result<(), Box<dyn std::error::Error>> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()?;
     Ok(())
 }
 

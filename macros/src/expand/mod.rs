@@ -36,8 +36,9 @@ pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStrea
     {
         let names = Names::new(&model.net.name);
         if let Some(budget) = &net.budget {
-            memory::check_budget(model, budget, &mut errors);
-            extra.extend(memory::assertions(model, budget, &names));
+            let footprint = memory::Footprint::new(model, budget.batch);
+            memory::check_budget(model, budget, &footprint, &mut errors);
+            extra.extend(memory::assertions(budget, &footprint, &names));
         }
         if let Some(weights) = &net.weights
             && let Some(consts) = embed::embedded(model, &names, weights, base, &mut errors)

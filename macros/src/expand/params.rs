@@ -63,11 +63,27 @@ fn summary(model: &Model) -> String {
     out
 }
 
+/// The match arms `i => self.layer.field.as_slice()` (or `as_mut_slice()`) of every
+/// tensor of `layers`, in order.
+fn tensor_arms(layers: &[&Layer], mutable: bool) -> Vec<TokenStream> {
+    let tensors =
+        layers.iter().flat_map(|layer| layers::tensors(layer).into_iter().map(move |t| (&layer.name, t)));
+    tensors
+        .enumerate()
+        .map(|(i, (name, t))| {
+            let (index, field) = (lit(i), format_ident!("{}", t.field));
+            if mutable {
+                quote!(#index => self.#name.#field.as_mut_slice(),)
+            } else {
+                quote!(#index => self.#name.#field.as_slice(),)
+            }
+        })
+        .collect()
+}
+
 /// `impl Parameters for #ty` over `layers`: PyTorch `state_dict` names, shapes and layouts.
 pub fn parameters_impl(layers: &[&Layer], ty: &Ident) -> TokenStream {
     let mut infos = Vec::new();
-    let mut getters = Vec::new();
-    let mut setters = Vec::new();
     for layer in layers {
         let name = &layer.name;
         for t in layers::tensors(layer) {
@@ -75,12 +91,10 @@ pub fn parameters_impl(layers: &[&Layer], ty: &Ident) -> TokenStream {
             let shape = t.shape.iter().map(|&d| lit(d));
             let (role, layout) = (&t.role, &t.layout);
             infos.push(quote!(::sinew::TensorInfo { name: #full, shape: &[#(#shape),*], role: #role, layout: #layout }));
-            let index = lit(getters.len());
-            let field = format_ident!("{}", t.field);
-            getters.push(quote!(#index => self.#name.#field.as_slice(),));
-            setters.push(quote!(#index => self.#name.#field.as_mut_slice(),));
         }
     }
+    let getters = tensor_arms(layers, false);
+    let setters = tensor_arms(layers, true);
     let message = format!("`{ty}` has {} tensors; index {{}} is out of range", getters.len());
     quote! {
         impl<T: ::sinew::Float> ::sinew::Parameters<T> for #ty<T> {
@@ -143,15 +157,9 @@ pub fn trainable(model: &Model, names: &Names) -> (TokenStream, TokenStream) {
     );
     let zeroable = super::zeroable_attrs();
     let parameters = parameters_impl(&trained, grads);
-    let mut setters = Vec::new();
-    for layer in &trained {
-        let name = &layer.name;
-        for t in layers::tensors(layer) {
-            let index = lit(setters.len());
-            let field = format_ident!("{}", t.field);
-            setters.push(quote!(#index => self.#name.#field.as_mut_slice(),));
-        }
-    }
+    // The gradient type has the trained layers' fields under the same names, so its
+    // `tensor_mut` arms, read on the network, are `trainable_mut`.
+    let setters = tensor_arms(&trained, true);
     let message = format!("`{grads}` has {} tensors; index {{}} is out of range", setters.len());
     let items = quote! {
         #[doc = #doc]
