@@ -18,6 +18,7 @@ fn ui() {
         "conv",
         "weights",
         "memory",
+        "train",
     ] {
         t.compile_fail(format!("tests/ui/{category}/*.rs"));
     }

@@ -23,10 +23,15 @@ pub struct Network {
     pub incomplete: bool,
 }
 
+/// The largest size that may be written anywhere in a declaration (features, channels,
+/// kernel, stride, padding, a budget's batch): 2^31. With every written size at most this,
+/// no sum such as `n + 2p` can overflow; products are computed saturating and checked.
+pub const MAX_SIZE: usize = 1 << 31;
+
 /// A memory budget: limits in bytes, each with the tokens that set it (for errors).
 pub struct Budget {
-    pub flash: Option<(u64, syn::LitInt)>,
-    pub ram: Option<(u64, syn::LitInt)>,
+    pub flash: Option<(u128, syn::LitInt)>,
+    pub ram: Option<(u128, syn::LitInt)>,
     pub batch: usize,
     /// The optimizer whose state counts in `ram` (training), if any.
     pub optimizer: Option<Ident>,

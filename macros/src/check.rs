@@ -56,12 +56,27 @@ pub fn not_empty(net: &Network, errors: &mut Errors) {
     }
 }
 
-/// Rule: layer names are unique (each becomes a field).
+/// Field names of the generated training workspace besides the layers': a layer cannot
+/// take them.
+const RESERVED_FIELDS: &[(&str, &str)] =
+    &[("grads", "the parameter gradients"), ("samples", "the number of real samples in the batch")];
+
+/// Rule: layer names are unique (each becomes a field) and are not the generated fields.
 pub fn unique_names(net: &Network, errors: &mut Errors) {
     let mut seen: HashSet<String> = HashSet::new();
     for item in &net.items {
         let Item::Layer(layer) = item else { continue };
         let name = layer.name.to_string();
+        if let Some((_, holds)) = RESERVED_FIELDS.iter().find(|(field, _)| *field == name) {
+            errors.error(
+                &layer.name,
+                format!(
+                    "`{name}` is reserved: the training workspace of `{}` has a field `{name}` for {holds}; rename this layer (e.g. `{name}_layer`)",
+                    net.name
+                ),
+            );
+            continue;
+        }
         if !seen.insert(name.clone()) {
             errors.error(
                 &layer.name,

@@ -11,11 +11,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 /// Bytes of one `f32` (and of one `u32` index of max pooling).
-const SCALAR: u64 = 4;
+const SCALAR: u128 = 4;
 
 /// Values stored in a layer's field of the network (a dense layer without bias still
 /// stores a zero bias).
-fn stored(layer: &Layer) -> u64 {
+fn stored(layer: &Layer) -> u128 {
     let v = match layer.kind {
         Kind::Dense { inputs, outputs, .. } => outputs * inputs + outputs,
         Kind::Conv2d { co, geo, .. } => geo.patch() * co + co,
@@ -23,53 +23,51 @@ fn stored(layer: &Layer) -> u64 {
         Kind::BatchNorm { channels, .. } => 4 * channels,
         Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => 0,
     };
-    v as u64
+    v as u128
 }
 
 /// Values in a layer's inference buffers for batch `b` (see `layers::inference_buffer`).
-fn inference(layer: &Layer, b: u64) -> u64 {
-    let n = layer.output.len() as u64;
+fn inference(layer: &Layer, b: u128) -> u128 {
+    let n = layer.output.len() as u128;
     match layer.kind {
-        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => {
-            n * b + (geo.positions() * geo.patch()) as u64
-        }
+        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => n * b + geo.unfolded() as u128,
         Kind::Dense { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::BatchNorm { .. } => n * b,
         Kind::Dropout { .. } | Kind::Flatten => 0,
     }
 }
 
 /// Values in a layer's training buffers for batch `b` (see `layers::training_buffer`).
-fn training(layer: &Layer, b: u64) -> u64 {
-    let n = layer.output.len() as u64;
+fn training(layer: &Layer, b: u128) -> u128 {
+    let n = layer.output.len() as u128;
     match layer.kind {
         Kind::Dense { .. } | Kind::AvgPool { .. } => 2 * n * b,
         Kind::Dropout { .. } | Kind::MaxPool { .. } => 3 * n * b,
         Kind::Conv2d { geo, .. } => {
-            let cols = (geo.positions() * geo.patch()) as u64;
+            let cols = geo.unfolded() as u128;
             2 * n * b + cols * b + cols
         }
-        Kind::ConvTranspose2d { geo, .. } => 2 * n * b + (geo.positions() * geo.patch()) as u64,
-        Kind::BatchNorm { channels, .. } => 3 * n * b + channels as u64,
+        Kind::ConvTranspose2d { geo, .. } => 2 * n * b + geo.unfolded() as u128,
+        Kind::BatchNorm { channels, .. } => 3 * n * b + channels as u128,
         Kind::Flatten => 0,
     }
 }
 
 /// The byte counts of a network in `f32` at one batch size.
 pub struct Footprint {
-    pub parameters: u64,
-    pub gradients: u64,
-    pub workspace: u64,
-    pub train_workspace: u64,
+    pub parameters: u128,
+    pub gradients: u128,
+    pub workspace: u128,
+    pub train_workspace: u128,
 }
 
 impl Footprint {
     pub fn new(model: &Model, batch: usize) -> Self {
-        let b = batch as u64;
-        let parameters: u64 = model.layers.iter().map(stored).sum();
-        let gradients: u64 = model.layers.iter().filter(|l| l.trained()).map(stored).sum();
-        let workspace: u64 = model.layers.iter().map(|l| inference(l, b)).sum();
+        let b = batch as u128;
+        let parameters: u128 = model.layers.iter().map(stored).sum();
+        let gradients: u128 = model.layers.iter().filter(|l| l.trained()).map(stored).sum();
+        let workspace: u128 = model.layers.iter().map(|l| inference(l, b)).sum();
         // Every layer's buffers, the gradients, and `samples: u32`.
-        let train_workspace = model.layers.iter().map(|l| training(l, b)).sum::<u64>() + gradients + 1;
+        let train_workspace = model.layers.iter().map(|l| training(l, b)).sum::<u128>() + gradients + 1;
         Footprint {
             parameters: parameters * SCALAR,
             gradients: gradients * SCALAR,
@@ -79,7 +77,7 @@ impl Footprint {
     }
 
     /// Bytes of optimizer state tensors for the optimizer named `name`.
-    fn state(&self, name: &str) -> u64 {
+    fn state(&self, name: &str) -> u128 {
         match name {
             "Adam" => 2 * self.gradients,
             "Momentum" | "RmsProp" => self.gradients,
@@ -89,7 +87,7 @@ impl Footprint {
 }
 
 /// `1,234,567`.
-fn grouped(n: u64) -> String {
+fn grouped(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -102,7 +100,7 @@ fn grouped(n: u64) -> String {
 }
 
 /// The layer with the most parameter bytes, for the hint.
-fn largest<'m>(model: &'m Model) -> Option<(&'m Layer, u64)> {
+fn largest<'m>(model: &'m Model) -> Option<(&'m Layer, u128)> {
     model.layers.iter().map(|l| (l, stored(l) * SCALAR)).filter(|&(_, b)| b > 0).max_by_key(|&(_, b)| b)
 }
 
@@ -173,8 +171,9 @@ pub fn check_budget(model: &Model, budget: &Budget, fp: &Footprint, errors: &mut
 pub fn assertions(budget: &Budget, fp: &Footprint, names: &crate::expand::Names) -> TokenStream {
     let crate::expand::Names { net, workspace, train, .. } = names;
     let b = crate::expand::lit(budget.batch);
-    let [p, w, t] =
-        [fp.parameters, fp.workspace, fp.train_workspace].map(|v| v as usize).map(crate::expand::lit);
+    let [p, w, t] = [fp.parameters, fp.workspace, fp.train_workspace]
+        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+        .map(crate::expand::lit);
     let message = "sinew's byte counts disagree with the generated types; please report this";
     quote! {
         const _: () = {

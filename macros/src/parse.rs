@@ -1,7 +1,9 @@
 //! Tokens to [`ast`](crate::ast). The body is split at top-level commas first and every
 //! item is parsed on its own, so that several syntax mistakes are all reported.
 
-use crate::ast::{ActivationDecl, Arg, Args, Budget, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
+use crate::ast::{
+    ActivationDecl, Arg, Args, Budget, InputDecl, Item, LayerDecl, MAX_SIZE, Network, ShapeDecl, Value,
+};
 use crate::report::Errors;
 use crate::symbol;
 use proc_macro2::{TokenStream, TokenTree};
@@ -118,9 +120,14 @@ fn parse_budget(attr: &Attribute) -> syn::Result<Budget> {
             }
             symbol::BATCH => {
                 let lit: LitInt = meta.value()?.parse()?;
-                let batch: usize = lit.base10_parse()?;
-                if batch == 0 {
-                    return Err(syn::Error::new_spanned(lit, "`batch` must be at least 1"));
+                let batch: usize = lit.base10_parse().map_err(|_| {
+                    syn::Error::new_spanned(&lit, "`batch` is a number of samples, from 1 to 2^31")
+                })?;
+                if batch == 0 || batch > MAX_SIZE {
+                    return Err(syn::Error::new_spanned(
+                        lit,
+                        "`batch` is a number of samples, from 1 to 2^31",
+                    ));
                 }
                 budget.batch = batch;
             }
@@ -154,8 +161,8 @@ fn parse_budget(attr: &Attribute) -> syn::Result<Budget> {
 }
 
 /// `4096`, `64K` / `64KiB` (×1024), `1M` / `1MiB` (×1024²).
-fn byte_size(lit: &LitInt) -> syn::Result<u64> {
-    let scale: u64 = match lit.suffix() {
+fn byte_size(lit: &LitInt) -> syn::Result<u128> {
+    let scale: u128 = match lit.suffix() {
         "" => 1,
         "K" | "KiB" | "k" => 1 << 10,
         "M" | "MiB" => 1 << 20,
@@ -168,7 +175,7 @@ fn byte_size(lit: &LitInt) -> syn::Result<u64> {
             ));
         }
     };
-    let digits: u64 =
+    let digits: u128 =
         lit.base10_digits().parse().map_err(|_| syn::Error::new_spanned(lit, "size too large"))?;
     digits.checked_mul(scale).ok_or_else(|| syn::Error::new_spanned(lit, "size too large"))
 }
@@ -337,6 +344,12 @@ fn arg(stream: ParseStream) -> syn::Result<Arg> {
 }
 
 fn value(stream: ParseStream) -> syn::Result<Value> {
+    value_in(stream, false)
+}
+
+/// One value; `in_tuple` inside `( .. )`. Never recursive beyond one level: a minus sign
+/// applies to one number and tuples do not nest, so no input can exhaust the stack.
+fn value_in(stream: ParseStream, in_tuple: bool) -> syn::Result<Value> {
     if stream.peek(LitInt) {
         return Ok(Value::Int(stream.parse()?));
     }
@@ -348,14 +361,23 @@ fn value(stream: ParseStream) -> syn::Result<Value> {
     }
     if stream.peek(Token![-]) {
         let minus = stream.parse()?;
-        return Ok(Value::Neg(minus, Box::new(value(stream)?)));
+        if stream.peek(Token![-]) || stream.peek(syn::token::Paren) {
+            return Err(stream.error("expected a number after `-`"));
+        }
+        return Ok(Value::Neg(minus, Box::new(value_in(stream, in_tuple)?)));
     }
     if stream.peek(syn::token::Paren) {
         let content;
         let paren = parenthesized!(content in stream);
+        if in_tuple {
+            return Err(syn::Error::new(
+                paren.span.join(),
+                "parentheses do not nest here: write one number, or `(height, width)`",
+            ));
+        }
         let mut items = Vec::new();
         while !content.is_empty() {
-            items.push(value(&content)?);
+            items.push(value_in(&content, true)?);
             if content.is_empty() {
                 break;
             }

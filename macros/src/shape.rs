@@ -2,7 +2,9 @@
 //! one before it, so sizes that are left out are inferred and sizes that are written are
 //! checked. One resolve function per layer kind; each states its rules.
 
-use crate::ast::{ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, Network, ShapeDecl, Value};
+use crate::ast::{
+    ActivationDecl, Arg, Args, InputDecl, Item, LayerDecl, MAX_SIZE, Network, ShapeDecl, Value,
+};
 use crate::report::Errors;
 use crate::symbol;
 use proc_macro2::Span;
@@ -28,7 +30,7 @@ impl Shape {
     pub fn len(self) -> usize {
         match self {
             Shape::Flat(n) => n,
-            Shape::Image { c, h, w } => c * h * w,
+            Shape::Image { c, h, w } => c.saturating_mul(h).saturating_mul(w),
         }
     }
 
@@ -61,25 +63,32 @@ pub struct Geo {
 impl Geo {
     /// Output positions per channel.
     pub fn positions(&self) -> usize {
-        self.ho * self.wo
+        self.ho.saturating_mul(self.wo)
     }
 
     /// Values under one window: `c·kh·kw`.
     pub fn patch(&self) -> usize {
-        self.c * self.kh * self.kw
+        self.c.saturating_mul(self.kh).saturating_mul(self.kw)
+    }
+
+    /// Values of the unfolded input (im2col) per sample: `positions · patch`.
+    pub fn unfolded(&self) -> usize {
+        self.positions().saturating_mul(self.patch())
     }
 }
 
 /// `floor((n + 2p − k) / s) + 1`, or `None` if the kernel does not fit or `s = 0`; the
 /// same formula as the runtime's `conv_output_size` (a test checks they agree).
 pub fn conv_output(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
-    (s > 0 && k > 0 && k <= n + 2 * p).then(|| (n + 2 * p - k) / s + 1)
+    let padded = p.checked_mul(2)?.checked_add(n)?;
+    (s > 0 && k > 0 && k <= padded).then(|| (padded - k) / s + 1)
 }
 
 /// `(n − 1) s − 2p + k`, or `None` if not positive.
 pub fn conv_transpose_output(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
-    let full = (n.checked_sub(1)?) * s + k;
-    (s > 0 && k > 0 && full > 2 * p).then(|| full - 2 * p)
+    let full = n.checked_sub(1)?.checked_mul(s)?.checked_add(k)?;
+    let cut = p.checked_mul(2)?;
+    (s > 0 && k > 0 && full > cut).then(|| full - cut)
 }
 
 /// An activation with its arguments resolved.
@@ -363,7 +372,18 @@ fn shape_of(decl: &ShapeDecl, what: &str, errors: &mut Errors) -> Option<Shape> 
             let c = size(&dims[0], what, "channels", errors);
             let h = size(&dims[1], what, "rows", errors);
             let w = size(&dims[2], what, "columns", errors);
-            Some(Shape::Image { c: c?, h: h?, w: w? })
+            let image = Shape::Image { c: c?, h: h?, w: w? };
+            if image.len() as u128 > MAX_TENSOR {
+                errors.at(
+                    *span,
+                    format!(
+                        "{what}: an image {} has more than 2^31 values per sample; sinew networks are statically sized and must stay smaller",
+                        image.text()
+                    ),
+                );
+                return None;
+            }
+            Some(image)
         }
     }
 }
@@ -384,6 +404,10 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
                 errors.error(lit, format!("{what} has 0 {unit}; sizes must be at least 1"));
                 None
             }
+            Ok(n) if n > MAX_SIZE => {
+                errors.error(lit, too_large(what, lit));
+                None
+            }
             Ok(n) if lit.suffix().is_empty() || lit.suffix() == "usize" => Some(n),
             Ok(_) => {
                 errors.error(
@@ -393,7 +417,7 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
                 None
             }
             Err(_) => {
-                errors.error(lit, format!("{what}: the size `{lit}` does not fit in `usize`"));
+                errors.error(lit, too_large(what, lit));
                 None
             }
         },
@@ -421,14 +445,23 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
     }
 }
 
+fn too_large(what: &str, lit: &syn::LitInt) -> String {
+    format!(
+        "{what}: `{lit}` is too large; sizes are at most 2^31 = 2,147,483,648, and every tensor at most 2^31 values"
+    )
+}
+
 /// A non-negative integer (paddings).
 fn count(value: &Value, what: &str, errors: &mut Errors) -> Option<usize> {
     match value {
         Value::Int(lit) if !lit.base10_digits().starts_with('-') && lit.suffix().is_empty() => {
-            lit.base10_parse::<usize>().ok().or_else(|| {
-                errors.error(lit, format!("{what}: `{lit}` does not fit in `usize`"));
-                None
-            })
+            match lit.base10_parse::<usize>() {
+                Ok(n) if n <= MAX_SIZE => Some(n),
+                _ => {
+                    errors.error(lit, too_large(what, lit));
+                    None
+                }
+            }
         }
         _ => {
             errors.error(value, format!("{what}: expected a non-negative integer, found `{}`", value.text()));
@@ -564,7 +597,11 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
     if output.len() as u128 > MAX_TENSOR {
         errors.error(
             &decl.kind,
-            format!("layer `{}` would produce {} values per sample, more than 2^31", decl.name, output.len()),
+            format!(
+                "layer `{}` would produce {} values per sample, more than 2^31",
+                decl.name,
+                if output.len() == usize::MAX { "over 2^64".to_string() } else { output.len().to_string() }
+            ),
         );
         return None;
     }
@@ -904,15 +941,27 @@ fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<
     if !opts.valid {
         return None;
     }
-    let cols = (geo.positions() as u128) * (geo.patch() as u128);
-    if cols > MAX_TENSOR {
-        errors.error(
-            &decl.kind,
-            format!("layer `{}` would unfold {cols} values per sample, more than 2^31", decl.name),
-        );
+    if !tensors_fit(decl, &[("unfold", geo.unfolded()), ("have", geo.patch().saturating_mul(co))], errors) {
         return None;
     }
     Some(Kind::Conv2d { co, geo, bias: bias? })
+}
+
+/// Checks that each of a layer's buffers or weights (`(verb, values)`, e.g. `("have",
+/// weights)`) holds at most 2^31 values.
+fn tensors_fit(decl: &LayerDecl, tensors: &[(&str, usize)], errors: &mut Errors) -> bool {
+    for &(verb, values) in tensors {
+        if values as u128 > MAX_TENSOR {
+            let count = if values == usize::MAX { "over 2^64".to_string() } else { values.to_string() };
+            let noun = if verb == "have" { "weights" } else { "values per sample" };
+            errors.error(
+                &decl.kind,
+                format!("layer `{}` would {verb} {count} {noun}, more than 2^31; sinew networks are statically sized and must stay smaller", decl.name),
+            );
+            return false;
+        }
+    }
+    true
 }
 
 /// `bias = false` drops the layer's bias (PyTorch's `bias=False`, e.g. before batch norm).
@@ -986,6 +1035,9 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
         return None;
     };
     let geo = Geo { c: co, h, w, kh, kw, sh, sw, ph, pw, ho: hi, wo: wi };
+    if !tensors_fit(decl, &[("unfold", geo.unfolded()), ("have", geo.patch().saturating_mul(ci))], errors) {
+        return None;
+    }
     Some(Kind::ConvTranspose2d { ci, co, geo, bias: bias? })
 }
 

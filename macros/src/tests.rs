@@ -122,8 +122,107 @@ fn errors_come_with_a_stub() {
     assert!(out.contains("STrainWorkspace"));
 }
 
+/// Issue 8: inputs that made shape arithmetic overflow (a panic in debug builds, and in
+/// release a wrapped size that compiled). Each must be one clear error, and no panic.
+#[test]
+fn huge_sizes_are_errors_not_overflows() {
+    let max = "18446744073709551615";
+    let big = "4294967296"; // 2^32
+    let cases = [
+        format!("struct N {{ input: [{max}, 2, 2], f: Flatten, out: Dense(2) }}"),
+        format!("struct N {{ input: [1, {big}, {big}], c: Conv2d(2, kernel = 3) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: Conv2d(2, kernel = 3, padding = {max}) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: Conv2d(2, kernel = 3, stride = {max}) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: Conv2d({max}, kernel = 3) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: Conv2d(2, kernel = {max}) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: Conv2d(2, kernel = ({max}, 1), padding = ({max}, 0)) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: ConvTranspose2d(2, kernel = 3, stride = {max}) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: ConvTranspose2d(2, kernel = {max}, padding = 1) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: ConvTranspose2d({big}, kernel = 3) }}"),
+        format!("struct N {{ input: [1, 8, 8], p: MaxPool2d(2, padding = {max}) }}"),
+        format!("struct N {{ input: [1, 8, 8], p: AvgPool2d({max}) }}"),
+        format!("struct N {{ input: [{big}, {big}, 1], n: BatchNorm }}"),
+        format!("struct N {{ input: {max}, out: Dense({max}) }}"),
+        format!("#[budget(ram = 1K, batch = {max})] struct N {{ input: 4, out: Dense(2) }}"),
+        format!("#[budget(ram = 1K, batch = {big})] struct N {{ input: 4, out: Dense(2) }}"),
+        format!("struct N {{ input: [1, 8, 8], c: Conv2d(2, kernel = 3) => [{max}, {max}, {max}] }}"),
+    ];
+    for source in cases {
+        let tokens = TokenStream::from_str(&source).unwrap();
+        let result = std::panic::catch_unwind(|| errors(tokens));
+        let errs = result.unwrap_or_else(|_| panic!("the macro panicked on `{source}`"));
+        assert!(!errs.is_empty(), "no error for `{source}`");
+    }
+    // An absurdly large budget is simply met.
+    let source = "#[budget(flash = 18446744073709551615M)] struct N { input: 4, out: Dense(2) }";
+    assert!(errors(TokenStream::from_str(source).unwrap()).is_empty());
+}
+
+/// Issue 8: `Dense(- - - ... 3)` with 10,000 minus signs overflowed the stack inside the
+/// macro (rustc died with SIGSEGV). Parsing is no longer recursive: on a 256 KiB stack the
+/// input is one error. Nested parentheses are one error too.
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let minus = format!("struct N {{ input: 4, out: Dense({}3) }}", "- ".repeat(10_000));
+            errors(TokenStream::from_str(&minus).unwrap())
+        })
+        .unwrap();
+    let errs = handle.join().expect("no panic, no stack overflow");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].contains("expected a number after `-`"), "{errs:#?}");
+
+    // (The test's own tokenizer recurses on nesting, so this depth stays moderate.)
+    let parens =
+        format!("struct N {{ input: 4, c: Conv2d(2, kernel = {}3{}) }}", "(".repeat(200), ")".repeat(200));
+    let errs = errors(TokenStream::from_str(&parens).unwrap());
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].contains("do not nest"), "{errs:#?}");
+}
+
+/// Issue 8: layers named like generated fields (`grads`, `samples`) collided with them
+/// (E0124 plus cascades). The name is now a clear error on the layer.
+#[test]
+fn reserved_layer_names_are_errors() {
+    for name in ["grads", "samples"] {
+        let source = format!("struct N {{ input: 4, {name}: Dense(3), out: Dense(2) }}");
+        let errs = errors(TokenStream::from_str(&source).unwrap());
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert!(errs[0].contains(&format!("`{name}`")) && errs[0].contains("reserved"), "{errs:#?}");
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+    /// Declarations of every layer kind with sizes drawn near 0, near the limits and near
+    /// `u64::MAX`, never make the macro panic (shape arithmetic is checked).
+    #[test]
+    fn shape_arithmetic_never_panics(
+        sizes in proptest::collection::vec(proptest::sample::select(SIZES), 12),
+        kinds in proptest::collection::vec(0usize..7, 1..5),
+    ) {
+        let mut body = format!("input: [{}, {}, {}], ", sizes[0], sizes[1], sizes[2]);
+        for (i, kind) in kinds.iter().enumerate() {
+            let [a, b, c] = [sizes[(3 + i) % 12], sizes[(4 + i) % 12], sizes[(5 + i) % 12]];
+            body += &match kind {
+                0 => format!("l{i}: Conv2d({a}, kernel = {b}, stride = {c}, padding = {a}), "),
+                1 => format!("l{i}: ConvTranspose2d({a}, kernel = {b}, stride = {c}, padding = {b}), "),
+                2 => format!("l{i}: MaxPool2d({a}, stride = {b}, padding = {c}), "),
+                3 => format!("l{i}: AvgPool2d(kernel = ({a}, {b}), padding = ({c}, 0)), "),
+                4 => format!("l{i}: BatchNorm, "),
+                5 => format!("l{i}: Flatten, "),
+                _ => format!("l{i}: Dense({a} => {b}), "),
+            };
+        }
+        let budget = format!("#[budget(flash = {}K, ram = {}, batch = {})]", sizes[6], sizes[7], sizes[8]);
+        for source in [format!("struct N {{ {body} }}"), format!("{budget} struct N {{ {body} }}")] {
+            let tokens = TokenStream::from_str(&source).unwrap();
+            let _ = network(tokens);
+        }
+    }
 
     /// Token soup built from the macro's vocabulary never makes it panic.
     #[test]
@@ -137,7 +236,40 @@ proptest::proptest! {
     }
 }
 
+const SIZES: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "3",
+    "28",
+    "65535",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "18446744073709551615",
+    "18446744073709551616",
+];
+
 const VOCABULARY: &[&str] = &[
+    "18446744073709551615",
+    "4294967296",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "BatchNorm",
+    "Flatten",
+    "kernel",
+    "stride",
+    "padding",
+    "budget",
+    "batch",
+    "ram",
+    "flash",
+    "grads",
+    "samples",
     "input",
     ":",
     ",",

@@ -52,9 +52,10 @@ pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStrea
             out.extend(extra);
             out
         }
-        _ => {
+        model => {
+            let io = model.map(|m| (m.input.len(), m.output().len()));
             let mut out = errors.to_compile_errors();
-            out.extend(fallback::stub(&net));
+            out.extend(fallback::stub(&net, io));
             out
         }
     }
