@@ -32,24 +32,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     let data = csv::classification::<f32, 4>(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"))?;
     let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
     let mut rng = sinew::rng(seed);
-    let mut parts = data.stratified_split(&[0.8, 0.2], &mut rng);
-    let norm = parts[0].fit_normalizer();
+    let mut parts = data.stratified_split(&[0.8, 0.2], &mut rng)?;
+    let norm = parts[0].fit_normalizer()?;
     for part in &mut parts {
         part.normalize(&norm);
     }
     let (train, test) = (&parts[0], &parts[1]);
 
     let mut net = Iris::<f32>::init(&mut rng);
-    let mut adam = Adam::new(AdamConfig::default());
+    let mut adam = Adam::new(AdamConfig::with_lr(0.01));
     adam.config.weight_decay.lambda = 0.01;
-    let fit = Fit::<8> { epochs: 50, learning_rate: 0.01, ..Fit::default() };
+    let fit = Fit::<8> { epochs: 50, ..Fit::default() };
     let history = fit.run(&mut net, &mut adam, &SoftmaxCrossEntropy, train, None, &mut rng)?;
     println!("epoch  train loss");
     for r in history.epochs.iter().filter(|r| r.epoch == 1 || r.epoch % 10 == 0) {
         println!("{:>5}  {:.4}", r.epoch, r.train_loss);
     }
 
-    let eval = fit.evaluate(&net, test, &SoftmaxCrossEntropy);
+    let eval = fit.evaluate(&net, test, &SoftmaxCrossEntropy)?;
     let confusion = eval.confusion.ok_or("class targets")?;
     let accuracy = confusion.accuracy();
     println!("\ntest accuracy: {accuracy:.3} ({}/{})", confusion.correct(), eval.samples);

@@ -14,7 +14,7 @@ use sinew::data::{Dataset, csv};
 use sinew::io::WeightWriter;
 use sinew::metrics::{ClassCounts, Metric};
 use sinew::prelude::*;
-use sinew::train::{EarlyStopping, Fit, Range, cross_validate, random_search};
+use sinew::train::{EarlyStopping, Fit, FitError, Range, cross_validate, random_search};
 use std::error::Error;
 
 network! {
@@ -33,20 +33,20 @@ const BATCH: usize = 32;
 fn normalized(
     train: &Dataset<f32, 64>,
     others: &[&Dataset<f32, 64>],
-) -> (sinew::data::Normalizer<f32, 64>, Vec<Dataset<f32, 64>>) {
-    let norm = train.fit_normalizer();
+) -> Result<(sinew::data::Normalizer<f32, 64>, Vec<Dataset<f32, 64>>), sinew::data::DataError> {
+    let norm = train.fit_normalizer()?;
     let mut out = vec![train.clone()];
     out.extend(others.iter().map(|d| (*d).clone()));
     for d in &mut out {
         d.normalize(&norm);
     }
-    (norm, out)
+    Ok((norm, out))
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let data = csv::classification::<f32, 64>(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
     let mut rng = sinew::rng(7);
-    let parts = data.stratified_split(&[0.8, 0.2], &mut rng);
+    let parts = data.stratified_split(&[0.8, 0.2], &mut rng)?;
     let (pool, test) = (&parts[0], &parts[1]);
     println!(
         "{} digits: {} for training and cross-validation, {} held out for the test",
@@ -57,15 +57,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("\n{}\n", Digits::<f32>::SUMMARY);
 
     // 5-fold cross-validation, each fold a fresh network trained for a fixed 40 epochs.
-    let fit = Fit::<BATCH> { epochs: 40, learning_rate: 1e-3, progress: false, ..Fit::default() };
+    let fit = Fit::<BATCH> { epochs: 40, progress: false, ..Fit::default() };
     let mut f1s = Vec::new();
     let cv = cross_validate(pool, 5, &mut rng, |i, fold| {
-        let (_, sets) = normalized(&fold.train, &[&fold.validation]);
+        let (_, sets) = normalized(&fold.train, &[&fold.validation])?;
         let mut fold_rng = sinew::rng(100 + i as u64);
         let mut net = Digits::<f32>::boxed_init(&mut fold_rng);
         let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::default());
         fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, &sets[0], None, &mut fold_rng)?;
-        let eval = fit.evaluate(&*net, &sets[1], &SoftmaxCrossEntropy);
+        let eval = fit.evaluate(&*net, &sets[1], &SoftmaxCrossEntropy)?;
         let confusion = eval.confusion.as_ref().expect("class targets");
         let (accuracy, f1) = (confusion.accuracy(), confusion.macro_f1());
         println!("fold {}: accuracy {accuracy:.4}, macro F1 {f1:.4} ({} digits)", i + 1, eval.samples);
@@ -80,8 +80,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Random search of the learning rate and weight decay (both on a log scale), judged by
     // accuracy on a stratified dev split of the pool.
-    let split = pool.stratified_split(&[0.9, 0.1], &mut rng);
-    let (norm, sets) = normalized(&split[0], &[&split[1], test]);
+    let split = pool.stratified_split(&[0.9, 0.1], &mut rng)?;
+    let (norm, sets) = normalized(&split[0], &[&split[1], test])?;
     let (train, dev, test) = (&sets[0], &sets[1], &sets[2]);
     let search_fit = Fit::<BATCH> { epochs: 30, progress: false, ..Fit::default() };
     let search = random_search(
@@ -97,11 +97,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         |&(lr, decay)| {
             let mut trial_rng = sinew::rng(1234);
             let mut net = Digits::<f32>::boxed_init(&mut trial_rng);
-            let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::default());
+            let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::with_lr(lr as f32));
             adam.config.weight_decay.lambda = decay as f32;
-            let fit = Fit::<BATCH> { learning_rate: lr, ..search_fit.clone() };
-            fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, train, None, &mut trial_rng)?;
-            Ok(fit.evaluate(&*net, dev, &SoftmaxCrossEntropy).score(Metric::Accuracy))
+            search_fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, train, None, &mut trial_rng)?;
+            let eval = search_fit.evaluate(&*net, dev, &SoftmaxCrossEntropy)?;
+            eval.score(Metric::Accuracy)
+                .ok_or_else(|| FitError::Invalid("the digits have class targets".into()))
         },
     )?;
     println!(
@@ -119,11 +120,10 @@ random search (8 trials, 30 epochs each):"
     // Final model with the chosen settings and early stopping on the dev loss (with 144 dev
     // digits, accuracy moves in steps of 0.007 and ties often; the loss is smoother).
     let mut net = Digits::<f32>::boxed_init(&mut rng);
-    let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::default());
+    let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::with_lr(lr as f32));
     adam.config.weight_decay.lambda = decay as f32;
     let fit = Fit::<BATCH> {
         epochs: 200,
-        learning_rate: lr,
         metric: Metric::Loss,
         early_stopping: Some(EarlyStopping { patience: 15, min_delta: 0.0 }),
         ..Fit::default()
@@ -138,7 +138,7 @@ random search (8 trials, 30 epochs each):"
         history.best_score.unwrap_or(f64::NAN),
         history.best_epoch.unwrap_or(0)
     );
-    let eval = fit.evaluate(&*net, test, &SoftmaxCrossEntropy);
+    let eval = fit.evaluate(&*net, test, &SoftmaxCrossEntropy)?;
     let confusion = eval.confusion.as_ref().expect("class targets");
     println!(
         "test: accuracy {:.4}, macro F1 {:.4} on {} digits",

@@ -86,7 +86,7 @@ fn main() -> ExitCode {
 fn export() -> Result<(), Box<dyn Error>> {
     let data = csv::classification::<f32, 64>(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
     let mut rng = sinew::rng(7);
-    let parts = data.stratified_split(&[0.8, 0.2], &mut rng);
+    let parts = data.stratified_split(&[0.8, 0.2], &mut rng)?;
     let (pool, test) = (&parts[0], &parts[1]);
     let scaled = |d: &sinew::data::Dataset<f32, 64>| {
         let samples = d.samples().iter().map(|s| s.map(|v| v / 16.0)).collect();
@@ -94,10 +94,10 @@ fn export() -> Result<(), Box<dyn Error>> {
     };
     let (train, test_scaled) = (scaled(pool)?, scaled(test)?);
     let mut net = Digits::<f32>::init(&mut rng);
-    let mut adam = Adam::<f32, Digits>::new(AdamConfig::default());
-    let fit = Fit::<32> { epochs: 60, learning_rate: 2e-3, ..Fit::default() };
+    let mut adam = Adam::<f32, Digits>::new(AdamConfig::with_lr(2e-3));
+    let fit = Fit::<32> { epochs: 60, ..Fit::default() };
     fit.run(&mut net, &mut adam, &SoftmaxCrossEntropy, &train, None, &mut rng)?;
-    let eval = fit.evaluate(&net, &test_scaled, &SoftmaxCrossEntropy);
+    let eval = fit.evaluate(&net, &test_scaled, &SoftmaxCrossEntropy)?;
     let accuracy = eval.confusion.as_ref().map_or(0.0, |c| c.accuracy());
     println!("test accuracy {accuracy:.4} on {} held-out digits", test.len());
 

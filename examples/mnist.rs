@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         format!("{dir}/mnist5k-labels.idx1-ubyte"),
     )?;
     let mut rng = sinew::rng(2024);
-    let mut parts = data.stratified_split(&[0.8, 0.1, 0.1], &mut rng);
+    let mut parts = data.stratified_split(&[0.8, 0.1, 0.1], &mut rng)?;
     if let Some(n) = subset {
         for (i, part) in parts.iter_mut().enumerate() {
             let keep: Vec<usize> = (0..part.len().min(if i == 0 { n } else { n.div_ceil(10) })).collect();
@@ -96,10 +96,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("\n{}\n", LeNet::<f32>::SUMMARY);
 
     let mut net = LeNet::<f32>::boxed_init(&mut rng);
-    let mut adam = Adam::<f32, LeNet>::boxed(AdamConfig::default());
+    let mut adam = Adam::<f32, LeNet>::boxed(AdamConfig::with_lr(1e-3));
     let fit = Fit::<BATCH> {
         epochs,
-        learning_rate: 1e-3,
         metric: Metric::Accuracy,
         early_stopping: Some(EarlyStopping { patience: 5, min_delta: 0.0 }),
         ..Fit::default()
@@ -129,7 +128,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         history.best_score.unwrap_or(f64::NAN)
     );
 
-    let eval = fit.evaluate(&*net, test, &SoftmaxCrossEntropy);
+    let eval = fit.evaluate(&*net, test, &SoftmaxCrossEntropy)?;
     let confusion = eval.confusion.as_ref().ok_or("class targets")?;
     println!(
         "\ntest accuracy: {:.4} ({}/{}), macro F1 {:.4}",

@@ -209,7 +209,7 @@
 //! error: layer `out` expects 16 inputs, but the previous layer `hidden` produces 8; write `Dense(8 => 2)`, or leave the input size out to infer it
 //! ```
 
-#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(feature = "host"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -224,18 +224,17 @@ pub use bytemuck::Zeroable;
 /// Everything a program using `network!` needs, in one import.
 pub mod prelude {
     pub use crate::activation::{argmax, softmax};
+    #[cfg(feature = "data")]
+    pub use crate::data::Dataset;
     pub use crate::loss::{L1, L2, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy};
     pub use crate::metrics::{ClassCounts, Metric};
     pub use crate::network;
     pub use crate::optim::{
         Adam, AdamConfig, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule, Sgd,
     };
+    #[cfg(feature = "train")]
+    pub use crate::train::{EarlyStopping, Fit};
     pub use crate::{Float, Model, Parameters, SMatrix, SVector, Zeroable};
-    #[cfg(feature = "std")]
-    pub use crate::{
-        data::Dataset,
-        train::{EarlyStopping, Fit},
-    };
 }
 
 /// Used by the code `network!` generates; not public API.
@@ -244,26 +243,26 @@ pub mod __private {
     pub use bytemuck::{self, Zeroable};
     pub use rand_core::Rng;
 
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     pub use std::boxed::Box;
 
     /// A value of `T` allocated zeroed, directly on the heap.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     pub fn zeroed_box<T: Zeroable>() -> Box<T> {
         bytemuck::zeroed_box()
     }
 }
 
-/// Expands its input only when sinew is built with `std` (host-only generated items).
-#[cfg(feature = "std")]
+/// Expands its input only when sinew is built with `host` (host-only generated items).
+#[cfg(feature = "host")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __with_std {
     ($($items:tt)*) => { $($items)* };
 }
 
-/// Expands its input only when sinew is built with `std` (host-only generated items).
-#[cfg(not(feature = "std"))]
+/// Expands its input only when sinew is built with `host` (host-only generated items).
+#[cfg(not(feature = "host"))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __with_std {

@@ -63,7 +63,6 @@ fn early_stopping_without_progress_stops_after_patience() {
     let mut sgd = Sgd::new(0.0);
     let fit = Fit::<8> {
         epochs: 50,
-        learning_rate: 0.0,
         early_stopping: Some(EarlyStopping { patience: 3, min_delta: 0.0 }),
         ..Fit::default()
     };
@@ -82,7 +81,6 @@ fn early_stopping_restores_the_best_weights() {
     let data = line_data(8);
     let settings = |epochs, early_stopping| Fit::<4> {
         epochs,
-        learning_rate: 0.1,
         schedule: Schedule::Step { every: 5, gamma: 100.0 },
         metric: Metric::Loss,
         early_stopping,
@@ -90,7 +88,7 @@ fn early_stopping_restores_the_best_weights() {
     };
     let mut net = Line::<f64>::zeroed();
     let history = settings(50, Some(EarlyStopping { patience: 2, min_delta: 0.0 }))
-        .run(&mut net, &mut Sgd::new(0.0), &L2, &data, Some(&data), &mut sinew::rng(3))
+        .run(&mut net, &mut Sgd::new(0.1), &L2, &data, Some(&data), &mut sinew::rng(3))
         .unwrap();
     assert_eq!(history.epochs.len(), 7, "{history:#?}");
     assert_eq!(history.best_epoch, Some(5));
@@ -100,7 +98,7 @@ fn early_stopping_restores_the_best_weights() {
 
     let mut reference = Line::<f64>::zeroed();
     settings(5, None)
-        .run(&mut reference, &mut Sgd::new(0.0), &L2, &data, Some(&data), &mut sinew::rng(3))
+        .run(&mut reference, &mut Sgd::new(0.1), &L2, &data, Some(&data), &mut sinew::rng(3))
         .unwrap();
     assert_eq!(net, reference);
 }
@@ -113,8 +111,8 @@ fn a_non_finite_loss_names_epoch_and_step() {
     xs[6][0] = f64::NAN;
     let data = Dataset::new(xs, vec![[0.0]; 10]).unwrap();
     let mut net = Line::<f64>::init(&mut sinew::rng(1));
-    let fit = Fit::<4> { epochs: 3, learning_rate: 0.1, shuffle: false, ..Fit::default() };
-    let e = fit.run(&mut net, &mut Sgd::new(0.0), &L2, &data, None, &mut sinew::rng(0)).unwrap_err();
+    let fit = Fit::<4> { epochs: 3, shuffle: false, ..Fit::default() };
+    let e = fit.run(&mut net, &mut Sgd::new(0.1), &L2, &data, None, &mut sinew::rng(0)).unwrap_err();
     assert!(matches!(e, FitError::NonFinite { epoch: 1, step: 2, .. }), "{e}");
     assert!(e.to_string().contains("at epoch 1, step 2"), "{e}");
     assert!(net.out.weight[0].is_finite() && net.out.bias[0].is_finite());
@@ -136,7 +134,7 @@ fn padding_counts_in_neither_the_loss_nor_the_gradient() {
         .sum::<f64>()
         / 10.0;
     let mut net = net0.clone();
-    let fit = Fit::<4> { epochs: 1, learning_rate: 0.0, ..Fit::default() };
+    let fit = Fit::<4> { epochs: 1, ..Fit::default() };
     let history = fit.run(&mut net, &mut Sgd::new(0.0), &L2, &data, None, &mut sinew::rng(5)).unwrap();
     assert!(
         (history.epochs[0].train_loss - by_hand).abs() < 1e-14,
@@ -147,8 +145,8 @@ fn padding_counts_in_neither_the_loss_nor_the_gradient() {
     // One step on 3 samples in a batch of 4: the closed-form full-batch gradient step.
     let small = line_data(3);
     let mut net = net0.clone();
-    let fit = Fit::<4> { epochs: 1, learning_rate: 0.5, shuffle: false, ..Fit::default() };
-    fit.run(&mut net, &mut Sgd::new(0.0), &L2, &small, None, &mut sinew::rng(6)).unwrap();
+    let fit = Fit::<4> { epochs: 1, shuffle: false, ..Fit::default() };
+    fit.run(&mut net, &mut Sgd::new(0.5), &L2, &small, None, &mut sinew::rng(6)).unwrap();
     let (mut gw, mut gb) = (0.0, 0.0);
     for (x, y) in small.samples().iter().zip(small.targets()) {
         let r = w * x[0] + b - y[0];
@@ -168,7 +166,7 @@ fn k_fold_cross_validation() {
     let cv = cross_validate(&data, 3, &mut sinew::rng(7), |i, fold| {
         assert_eq!((fold.train.len(), fold.validation.len()), (4, 2));
         validated.extend(fold.validation.samples().iter().map(|s| s[0]));
-        Ok::<_, ()>(i as f64 + 1.0)
+        Ok::<_, sinew::data::DataError>(i as f64 + 1.0)
     })
     .unwrap();
     assert_eq!(cv.scores, [1.0, 2.0, 3.0]);
@@ -184,7 +182,7 @@ fn evaluation_metrics_by_hand() {
     let data = Dataset::<f32, 2>::new(vec![[0.0, 0.0]; 10], vec![0, 1, 2, 2, 2, 1, 0, 2, 1, 2]).unwrap();
     let mut net = Small::<f32>::zeroed();
     net.out.bias[2] = 1.0;
-    let eval = Fit::<4>::default().evaluate(&net, &data, &SoftmaxCrossEntropy);
+    let eval = Fit::<4>::default().evaluate(&net, &data, &SoftmaxCrossEntropy).unwrap();
     let confusion = eval.confusion.unwrap();
     assert_eq!(confusion.accuracy(), 0.5);
     assert_eq!(confusion.precision(2), 0.5);
@@ -204,7 +202,6 @@ fn resuming_from_a_checkpoint_is_exact() {
     let (train, dev) = (blobs(60, 8), blobs(30, 9));
     let fit = |epochs: usize, checkpoints: Option<Checkpoints>, resume_from: Option<PathBuf>| Fit::<8> {
         epochs,
-        learning_rate: 0.01,
         schedule: Schedule::InverseTime { k: 0.1 },
         metric: Metric::MacroF1,
         early_stopping: Some(EarlyStopping { patience: 100, min_delta: 0.0 }),
@@ -219,12 +216,12 @@ fn resuming_from_a_checkpoint_is_exact() {
     let mut rng = sinew::rng(10);
     let mut net_a = Small::<f32>::init(&mut rng);
     let start = net_a.clone();
-    let mut adam_a = Adam::new(AdamConfig::default());
+    let mut adam_a = Adam::new(AdamConfig::with_lr(0.01));
     let full = run(fit(6, None, None), &mut net_a, &mut adam_a, &mut rng.clone());
 
     let path = scratch("resume.safetensors");
     let mut net_b = start.clone();
-    let mut adam_b = Adam::new(AdamConfig::default());
+    let mut adam_b = Adam::new(AdamConfig::with_lr(0.01));
     run(
         fit(3, Some(Checkpoints { path: path.clone(), every: 1 }), None),
         &mut net_b,
@@ -234,7 +231,7 @@ fn resuming_from_a_checkpoint_is_exact() {
 
     // A fresh process: new network, optimizer and generator, all restored from the file.
     let mut net_c = Small::<f32>::zeroed();
-    let mut adam_c = Adam::new(AdamConfig::default());
+    let mut adam_c = Adam::new(AdamConfig::with_lr(0.01));
     let mut rng_c = sinew::rng(999);
     let resumed = run(fit(6, None, Some(path)), &mut net_c, &mut adam_c, &mut rng_c);
 
@@ -312,7 +309,7 @@ fn random_search_on_a_log_scale() {
         |rng| range.sample(rng),
         |&lr| {
             if lr > 0.05 {
-                Err(FitError::NonFinite { epoch: 1, step: 1, loss: f64::NAN })
+                Err(FitError::NonFinite { epoch: 1, step: 1, loss: f64::NAN, history: Default::default() })
             } else {
                 Ok((lr.log10() + 2.0).abs())
             }
@@ -331,11 +328,11 @@ fn random_search_on_a_log_scale() {
 fn history_chart_is_a_png() {
     let data = blobs(30, 2);
     let mut net = Small::<f32>::init(&mut sinew::rng(1));
-    let fit = Fit::<8> { epochs: 5, learning_rate: 0.01, ..Fit::default() };
+    let fit = Fit::<8> { epochs: 5, ..Fit::default() };
     let history = fit
         .run(
             &mut net,
-            &mut Adam::new(AdamConfig::default()),
+            &mut Adam::new(AdamConfig::with_lr(0.01)),
             &SoftmaxCrossEntropy,
             &data,
             Some(&data),

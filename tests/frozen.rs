@@ -176,7 +176,6 @@ fn fit_and_checkpoints_with_a_frozen_layer() {
     let path = dir.join("frozen.safetensors");
     let fit = |epochs, checkpoints, resume_from| Fit::<8> {
         epochs,
-        learning_rate: 0.02,
         checkpoints,
         resume_from,
         progress: false,
@@ -185,7 +184,7 @@ fn fit_and_checkpoints_with_a_frozen_layer() {
     let start = Head::<f32>::init(&mut sinew::rng(9));
 
     let mut full = start.clone();
-    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::with_lr(0.02));
     let history =
         fit(4, None, None).run(&mut full, &mut adam, &SoftmaxCrossEntropy, &data, None, &mut sinew::rng(3));
     let history = history.unwrap();
@@ -193,7 +192,7 @@ fn fit_and_checkpoints_with_a_frozen_layer() {
     assert_eq!(full.hidden, start.hidden);
 
     let mut half = start.clone();
-    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::with_lr(0.02));
     let checkpoints = Some(Checkpoints { path: path.clone(), every: 1 });
     fit(2, checkpoints, None)
         .run(&mut half, &mut adam, &SoftmaxCrossEntropy, &data, None, &mut sinew::rng(3))
@@ -203,7 +202,7 @@ fn fit_and_checkpoints_with_a_frozen_layer() {
     assert!(!names.iter().any(|n| n.starts_with("optimizer.") && n.contains("hidden")), "{names:?}");
 
     let mut resumed = Head::<f32>::zeroed();
-    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::default());
+    let mut adam = Adam::<f32, HeadGrads>::new(AdamConfig::with_lr(0.02));
     fit(4, None, Some(path))
         .run(&mut resumed, &mut adam, &SoftmaxCrossEntropy, &data, None, &mut sinew::rng(77))
         .unwrap();

@@ -260,7 +260,8 @@ fn saving_is_atomic() {
 #[test]
 fn several_values_and_metadata_in_one_file() {
     let net = TanhCe::<f32>::init(&mut sinew::rng(3));
-    let norm = sinew::data::Normalizer::<f32, 4>::fit([[1.0, 2.0, 3.0, 4.0], [3.0, 2.0, 1.0, 0.0]].iter());
+    let norm =
+        sinew::data::Normalizer::<f32, 4>::fit([[1.0, 2.0, 3.0, 4.0], [3.0, 2.0, 1.0, 0.0]].iter()).unwrap();
     let path = scratch("bundle.safetensors");
     WeightWriter::new()
         .add("", &net)

@@ -88,9 +88,9 @@ impl Float for f32 {
     }
     #[inline]
     fn tanh_slice(values: &mut [Self]) {
-        #[cfg(feature = "std")]
+        #[cfg(feature = "host")]
         crate::kernels::tanh_f32(values);
-        #[cfg(not(feature = "std"))]
+        #[cfg(not(feature = "host"))]
         for v in values {
             *v = fastmath::tanh(*v);
         }
@@ -101,12 +101,12 @@ impl Float for f32 {
             *v = fastmath::sigmoid(*v);
         }
     }
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     #[inline]
     fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
         crate::kernels::gemm_f32(g, a, b, c);
     }
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     #[inline]
     fn adam_update(update: &AdamUpdate<Self>, w: &mut [Self], v: &mut [Self], s: &mut [Self], g: &[Self]) {
         crate::kernels::adam_f32(update, w, v, s, g);
@@ -141,7 +141,7 @@ impl Float for f64 {
             *v = 1.0 / (1.0 + nalgebra::ComplexField::exp(-*v));
         }
     }
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     #[inline]
     fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
         crate::kernels::gemm_f64(g, a, b, c);

@@ -2,14 +2,17 @@
 //!
 //! For every trainable value `w` (and every input value), the numerical derivative
 //! `(J(w + h) − J(w − h)) / 2h` is compared with the gradient from `backward`. Per tensor
-//! the comparison is the relative error of the two gradient vectors,
+//! the comparison is the error of the two gradient vectors, relative where they are
+//! large and absolute where they are near zero (as `torch.autograd.gradcheck`'s
+//! `atol + rtol·|expected|`):
 //!
 //! ```text
-//! ‖a − n‖ / max(‖a‖ + ‖n‖, tiny)
+//! ‖a − n‖ / (ATOL + ‖a‖ + ‖n‖)        ATOL = 1e-8
 //! ```
 //!
 //! (`a` analytic, `n` numerical), which is below 1e-6 in `f64` when backward is right and
-//! of order 1 when it is wrong. Dropout masks are made identical across evaluations by
+//! of order 1 when it is wrong. A gradient that is exactly zero, whose numerical estimate
+//! is rounding noise of order 1e-17, therefore passes instead of scoring 1. Dropout masks are made identical across evaluations by
 //! re-seeding the generator before every forward pass.
 //!
 //! Run it in `f64`: in `f32` the rounding error of the differences alone is about 1e-3.
@@ -30,12 +33,17 @@ pub fn relative_error(a: f64, b: f64) -> f64 {
     (a - b).abs() / (a.abs() + b.abs()).max(f64::MIN_POSITIVE)
 }
 
+/// The absolute floor of the gradient check's denominator: gradients whose norms are far
+/// below it are compared absolutely (see the [module docs](self)).
+pub const ATOL: f64 = 1e-8;
+
 /// The agreement of one tensor's analytic and numerical gradients.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TensorCheck {
     /// The tensor's name, or `"x"` for the input.
     pub name: &'static str,
-    /// `‖a − n‖ / max(‖a‖ + ‖n‖, tiny)`.
+    /// `‖a − n‖ / (ATOL + ‖a‖ + ‖n‖)`: relative for gradients well above [`ATOL`],
+    /// absolute below.
     pub relative_error: f64,
     /// `max |a_i − n_i|`.
     pub max_abs_difference: f64,
@@ -99,12 +107,7 @@ impl Sums {
 
     fn finish(self, name: &'static str) -> TensorCheck {
         let (d, a, n) = (libm_sqrt(self.diff2), libm_sqrt(self.a2), libm_sqrt(self.n2));
-        TensorCheck {
-            name,
-            relative_error: d / (a + n).max(f64::MIN_POSITIVE),
-            max_abs_difference: self.max_abs,
-            norm: a,
-        }
+        TensorCheck { name, relative_error: d / (ATOL + a + n), max_abs_difference: self.max_abs, norm: a }
     }
 }
 
@@ -211,4 +214,33 @@ where
     }
     record(sums.finish("x"), IN * B);
     report.expect("the input is always checked, so there is a report")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8: a tensor whose true gradient is exactly 0 scored relative error 1.0 when
+    /// the numerical side was rounding noise (~1e-17).
+    #[test]
+    fn zero_gradients_with_rounding_noise_pass() {
+        let mut sums = Sums::default();
+        for noise in [1e-17, -3e-17, 0.0, 2e-18] {
+            sums.add(0.0, noise);
+        }
+        assert!(sums.finish("w").relative_error < 1e-6);
+    }
+
+    #[test]
+    fn wrong_gradients_still_fail_at_any_scale() {
+        for scale in [1e-6, 1.0, 1e6] {
+            let mut sums = Sums::default();
+            sums.add(scale, -scale);
+            sums.add(2.0 * scale, 0.0);
+            assert!(sums.finish("w").relative_error > 0.1, "scale {scale}");
+        }
+        let mut right = Sums::default();
+        right.add(0.5, 0.5 + 1e-12);
+        assert!(right.finish("w").relative_error < 1e-6);
+    }
 }

@@ -30,17 +30,20 @@ use std::path::{Path, PathBuf};
 use std::prelude::rust_2024::*;
 
 /// What is wrong with a weight file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WeightError {
     /// The file could not be read or written.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
+        #[source]
         error: std::io::Error,
     },
     /// The bytes are not a valid safetensors file.
+    #[error("not a valid safetensors file ({kind:?}): {message}")]
     Format {
         /// What is wrong.
         kind: FormatError,
@@ -48,16 +51,22 @@ pub enum WeightError {
         message: String,
     },
     /// A tensor the network needs is not in the file.
+    #[error("tensor `{name}` is missing from the file")]
     Missing {
         /// The tensor's name.
         name: String,
     },
     /// The file holds tensors the network does not have (strict loading only).
+    #[error(
+        "the file has tensors the network does not: {}; use `load_partial` to load only the tensors both have",
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )]
     Unexpected {
         /// Their names.
         names: Vec<String>,
     },
     /// A tensor has the wrong element type.
+    #[error("tensor `{name}` is {found} in the file, but the network is {expected}")]
     Dtype {
         /// The tensor's name.
         name: String,
@@ -67,6 +76,7 @@ pub enum WeightError {
         found: String,
     },
     /// A tensor has the wrong shape.
+    #[error("tensor `{name}` has shape {found:?} in the file, but the network expects {expected:?}")]
     Shape {
         /// The tensor's name.
         name: String,
@@ -76,11 +86,26 @@ pub enum WeightError {
         found: Vec<usize>,
     },
     /// A metadata entry is missing or malformed (checkpoints).
+    #[error("metadata `{key}`: {message}")]
     Metadata {
         /// The key.
         key: String,
         /// What is wrong.
         message: String,
+    },
+    /// A partial load found none of the network's tensors in the file (wrong file, or a
+    /// prefix is needed).
+    #[error(
+        "none of the network's {expected} tensors (e.g. `{example}`) is in the file, whose tensors are {}; is a prefix needed?",
+        found.iter().take(5).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )]
+    NothingToLoad {
+        /// How many tensors the network has.
+        expected: usize,
+        /// The first of them, with the prefix.
+        example: String,
+        /// The file's tensor names.
+        found: Vec<String>,
     },
 }
 
@@ -98,42 +123,6 @@ pub enum FormatError {
     InvalidHeader,
     /// Tensor offsets do not cover the data exactly (truncated or padded data).
     InvalidLayout,
-}
-
-impl fmt::Display for WeightError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WeightError::Io { path, error } => write!(f, "{}: {error}", path.display()),
-            WeightError::Format { kind, message } => {
-                write!(f, "not a valid safetensors file ({kind:?}): {message}")
-            }
-            WeightError::Missing { name } => write!(f, "tensor `{name}` is missing from the file"),
-            WeightError::Unexpected { names } => write!(
-                f,
-                "the file has tensors the network does not: {}; load leniently to ignore them",
-                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-            ),
-            WeightError::Dtype { name, expected, found } => {
-                write!(f, "tensor `{name}` is {found} in the file, but the network is {expected}")
-            }
-            WeightError::Shape { name, expected, found } => {
-                write!(
-                    f,
-                    "tensor `{name}` has shape {found:?} in the file, but the network expects {expected:?}"
-                )
-            }
-            WeightError::Metadata { key, message } => write!(f, "metadata `{key}`: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for WeightError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WeightError::Io { error, .. } => Some(error),
-            _ => None,
-        }
-    }
 }
 
 fn format_error(error: SafeTensorError) -> WeightError {
@@ -243,9 +232,17 @@ pub fn save<T: Float, P: Parameters<T>>(path: impl AsRef<Path>, params: &P) -> R
     WeightWriter::new().add("", params).save(path)
 }
 
-/// Writes a file atomically: `write` fills a temporary file beside `path`, which is then
-/// flushed to disk and renamed over `path`. If `write` fails, or anything else does, the
-/// temporary file is removed and `path` is left as it was.
+/// The prefix of the temporary files of atomic saves: `.sinew-tmp-` followed by random
+/// characters and the destination's extension. A process killed in the middle of a save
+/// can leave one behind (never the destination half-written); any file with this prefix
+/// that no running program is writing can be deleted.
+pub const TEMP_PREFIX: &str = ".sinew-tmp-";
+
+/// Writes a file atomically: `write` fills a uniquely named temporary file in `path`'s
+/// directory (see [`TEMP_PREFIX`]), which is then flushed to disk and renamed over `path`.
+/// If `write` fails, or anything else does, the temporary file is removed and `path` is
+/// left as it was. Concurrent saves to one path each write their own temporary file, so
+/// the destination is always one whole file.
 ///
 /// # Errors
 /// [`WeightError::Io`] naming `path`.
@@ -253,14 +250,13 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), WeightError> {
-    replace_atomic(path, |tmp| {
-        let mut file = std::fs::File::create(tmp)?;
-        write(&mut file)?;
-        file.sync_all()
+    replace_with(path, |tmp| {
+        write(tmp.as_file_mut())?;
+        tmp.as_file().sync_all()
     })
 }
 
-/// Like [`write_atomic`], for writers that want a path: `write` creates the file at the
+/// Like [`write_atomic`], for writers that want a path: `write` writes the file at the
 /// temporary path it is given (which keeps `path`'s extension), and it is then renamed
 /// over `path`. If `write` fails the temporary file is removed and `path` is untouched.
 ///
@@ -270,25 +266,34 @@ pub fn replace_atomic(
     path: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> Result<(), WeightError> {
+    replace_with(path, |tmp| {
+        write(tmp.path())?;
+        std::fs::File::open(tmp.path())?.sync_all()
+    })
+}
+
+fn replace_with(
+    path: &Path,
+    write: impl FnOnce(&mut tempfile::NamedTempFile) -> std::io::Result<()>,
+) -> Result<(), WeightError> {
     let io = |error: std::io::Error| WeightError::Io { path: path.to_path_buf(), error };
-    let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(format!(".tmp-{}-", std::process::id()));
-    tmp_name.push(name);
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        write(&tmp)?;
-        std::fs::rename(&tmp, path)?;
-        // Make the rename itself durable where directories can be synced.
-        #[cfg(unix)]
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if path.file_name().is_none() {
+        return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name")));
     }
-    result.map_err(io)
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let suffix = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    // Dropping `tmp` on any error removes the temporary file.
+    let mut tmp =
+        tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(&suffix).tempfile_in(dir).map_err(io)?;
+    write(&mut tmp).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    // Make the rename itself durable where directories can be synced.
+    #[cfg(unix)]
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    Ok(())
 }
 
 /// A weight file read into memory and parsed, to load values from (possibly several, under
@@ -350,11 +355,58 @@ impl WeightFile {
         prefix: &str,
         params: &mut P,
     ) -> Result<(), WeightError> {
+        self.load_tensors(prefix, params, false).map(|_| ())
+    }
+
+    /// Transfer learning: loads every tensor of `params` that the file has (as
+    /// `prefix + name`) and leaves the others as they are, e.g. a trained body into a
+    /// network with a new head. Each tensor found must have the network's dtype and shape;
+    /// everything is checked before anything is written, so on error nothing is changed.
+    /// The report says what was loaded, what the network kept and what the file had
+    /// besides.
+    ///
+    /// # Errors
+    /// [`WeightError::Dtype`] or [`WeightError::Shape`] for a tensor that is present but
+    /// does not fit, [`WeightError::NothingToLoad`] if no tensor of the network is in the
+    /// file (a wrong file or a missing prefix, never a silent no-op).
+    pub fn load_available<T: Float, P: Parameters<T>>(
+        &mut self,
+        prefix: &str,
+        params: &mut P,
+    ) -> Result<PartialLoad, WeightError> {
+        let loaded = self.load_tensors(prefix, params, true)?;
+        if loaded.is_empty() && !P::TENSORS.is_empty() {
+            return Err(WeightError::NothingToLoad {
+                expected: P::TENSORS.len(),
+                example: format!("{prefix}{}", P::TENSORS[0].name),
+                found: self.names(),
+            });
+        }
+        let kept = P::TENSORS
+            .iter()
+            .map(|t| format!("{prefix}{}", t.name))
+            .filter(|n| !loaded.contains(n))
+            .collect();
+        Ok(PartialLoad { loaded, kept, unused: self.unused() })
+    }
+
+    /// Checks the tensors of `params` (those the file has when `optional`), then copies
+    /// them in; returns the names loaded.
+    fn load_tensors<T: Float, P: Parameters<T>>(
+        &mut self,
+        prefix: &str,
+        params: &mut P,
+        optional: bool,
+    ) -> Result<Vec<String>, WeightError> {
         let file = SafeTensors::deserialize(&self.bytes).map_err(format_error)?;
         let mut views = Vec::with_capacity(P::TENSORS.len());
-        for info in P::TENSORS {
+        for (i, info) in P::TENSORS.iter().enumerate() {
             let name = format!("{prefix}{}", info.name);
-            let view = file.tensor(&name).map_err(|_| WeightError::Missing { name: name.clone() })?;
+            let view = match file.tensor(&name) {
+                Ok(view) => view,
+                Err(_) if optional => continue,
+                Err(_) => return Err(WeightError::Missing { name }),
+            };
             if view.dtype() != dtype_of::<T>() {
                 return Err(WeightError::Dtype {
                     name,
@@ -369,9 +421,10 @@ impl WeightFile {
                     found: view.shape().to_vec(),
                 });
             }
-            views.push((name, view));
+            views.push((i, name, view));
         }
-        for (i, (name, view)) in views.into_iter().enumerate() {
+        let mut loaded = Vec::with_capacity(views.len());
+        for (i, name, view) in views {
             let info = &P::TENSORS[i];
             // The data may not be aligned for `T`: decode value by value.
             let row_major: Vec<T> = view
@@ -380,9 +433,10 @@ impl WeightFile {
                 .map(bytemuck::pod_read_unaligned)
                 .collect();
             info.from_row_major(&row_major, params.tensor_mut(i));
-            self.used.insert(name);
+            self.used.insert(name.clone());
+            loaded.push(name);
         }
-        Ok(())
+        Ok(loaded)
     }
 
     /// Tensors not loaded by any [`load_into`](Self::load_into) so far.
@@ -426,7 +480,8 @@ fn expected<T: Float, P: Parameters<T>>(name: &str) -> bool {
 }
 
 /// Like [`load`], but tensors the network does not have are ignored; their names are
-/// returned.
+/// returned. Every tensor of the network must still be in the file: to load a subset
+/// (transfer learning) use [`load_partial`].
 ///
 /// # Errors
 /// Any [`WeightError`] but [`WeightError::Unexpected`].
@@ -437,4 +492,50 @@ pub fn load_lenient<T: Float, P: Parameters<T>>(
     let mut file = WeightFile::read(path)?;
     file.load_into("", params)?;
     Ok(file.unused())
+}
+
+/// What a partial load ([`load_partial`], [`WeightFile::load_available`]) did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartialLoad {
+    /// The network's tensors loaded from the file.
+    pub loaded: Vec<String>,
+    /// The network's tensors the file does not have: left as they were.
+    pub kept: Vec<String>,
+    /// The file's tensors the network does not have (or that no load has used yet).
+    pub unused: Vec<String>,
+}
+
+impl fmt::Display for PartialLoad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |names: &[String]| {
+            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+        };
+        writeln!(f, "loaded {} tensors: {}", self.loaded.len(), list(&self.loaded))?;
+        writeln!(f, "kept {} tensors as they were: {}", self.kept.len(), list(&self.kept))?;
+        write!(f, "ignored {} tensors of the file: {}", self.unused.len(), list(&self.unused))
+    }
+}
+
+/// Transfer learning in one call: loads from `path` every tensor of `params` the file has
+/// (a trained body), keeps the others (a new head) and reports which were which. A tensor
+/// the file has under the network's name must fit it exactly; nothing is written unless
+/// everything fits.
+///
+/// ```no_run
+/// # use sinew_runtime::{io, layers::Dense};
+/// let mut layer = Dense::<f32, 4, 2>::zeroed();
+/// let report = io::load_partial("body.safetensors", &mut layer)?;
+/// println!("{report}");
+/// # Ok::<(), io::WeightError>(())
+/// ```
+///
+/// # Errors
+/// [`WeightError::Io`] or [`WeightError::Format`] for the file,
+/// [`WeightError::Dtype`] or [`WeightError::Shape`] for a tensor present with the wrong
+/// type or shape, [`WeightError::NothingToLoad`] if no tensor of the network is there.
+pub fn load_partial<T: Float, P: Parameters<T>>(
+    path: impl AsRef<Path>,
+    params: &mut P,
+) -> Result<PartialLoad, WeightError> {
+    WeightFile::read(path)?.load_available("", params)
 }

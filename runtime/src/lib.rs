@@ -33,7 +33,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 #[macro_use]
 extern crate std;
 
@@ -44,9 +44,9 @@ pub mod fastmath;
 mod float;
 pub mod gradcheck;
 pub mod init;
-#[cfg(feature = "std")]
+#[cfg(feature = "io")]
 pub mod io;
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 mod kernels;
 pub mod layers;
 pub mod linalg;
@@ -55,9 +55,9 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod params;
-#[cfg(feature = "std")]
+#[cfg(feature = "plot")]
 pub mod plot;
-#[cfg(feature = "std")]
+#[cfg(feature = "train")]
 pub mod train;
 
 pub use float::Float;

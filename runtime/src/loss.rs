@@ -25,6 +25,12 @@ use crate::model::{TrainsHead, head};
 use nalgebra::SMatrix;
 
 /// A loss over batches of `B` samples with `N` outputs, against targets of type `Y`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot compare a batch of `{B}` samples with `{N}` outputs each against targets of type `{Y}`",
+    label = "these targets do not fit a batch of `{B}` samples with `{N}` outputs",
+    note = "class labels are `[usize; {B}]`, one per sample of the batch; vector targets are `SMatrix<T, {N}, {B}>`, one column per sample",
+    note = "the usual cause is a wrong number of labels for the batch (e.g. 6 labels for a batch of 8), or targets built for another batch size"
+)]
 pub trait Loss<T: Float, const N: usize, const B: usize, Y: ?Sized> {
     /// The loss averaged over the first `samples` columns.
     ///

@@ -196,7 +196,7 @@ pub trait Trainable<T: Float>: Parameters<T> {
 }
 
 /// A boxed network is trained like the network itself (`optimizer.step(&mut boxed, ..)`).
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 impl<T: Float, P: Parameters<T> + ?Sized> Parameters<T> for std::boxed::Box<P> {
     const TENSORS: &'static [TensorInfo] = P::TENSORS;
 
@@ -210,7 +210,7 @@ impl<T: Float, P: Parameters<T> + ?Sized> Parameters<T> for std::boxed::Box<P> {
 }
 
 /// A boxed network is trained like the network itself.
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 impl<T: Float, P: Trainable<T> + ?Sized> Trainable<T> for std::boxed::Box<P> {
     type Grads = P::Grads;
 

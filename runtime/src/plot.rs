@@ -13,6 +13,11 @@ use std::sync::Once;
 /// charts look the same on every machine and need no system fonts.
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
+/// The smallest side of a chart, in pixels: room for the axes' labels.
+pub const MIN_SIDE: u32 = 200;
+/// The largest side of a chart, in pixels (an 8192 × 8192 image is 192 MiB of pixels).
+pub const MAX_SIDE: u32 = 8192;
+
 const DARK_GREEN: RGBColor = RGBColor(0, 130, 60);
 
 fn register() {
@@ -29,13 +34,25 @@ fn register() {
 /// written atomically.
 ///
 /// # Errors
-/// [`WeightError::Io`] if the image cannot be drawn or written.
+/// [`WeightError::Io`] if the image cannot be drawn or written, or (kind
+/// `InvalidInput`, nothing written) if a side of `size` is outside
+/// [`MIN_SIDE`]`..=`[`MAX_SIDE`] pixels.
 pub fn history_chart(
     history: &History,
     title: &str,
     path: impl AsRef<Path>,
     size: (u32, u32),
 ) -> Result<(), WeightError> {
+    let (width, height) = size;
+    if !(MIN_SIDE..=MAX_SIDE).contains(&width) || !(MIN_SIDE..=MAX_SIDE).contains(&height) {
+        return Err(WeightError::Io {
+            path: path.as_ref().to_path_buf(),
+            error: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("a chart of {width} × {height} pixels: each side must be {MIN_SIDE} to {MAX_SIDE}"),
+            ),
+        });
+    }
     register();
     replace_atomic(path.as_ref(), |tmp| {
         draw(history, title, tmp, size).map_err(|e| std::io::Error::other(e.to_string()))

@@ -7,10 +7,9 @@
 //! # use sinew_runtime::{data::Dataset, train::{Fit, EarlyStopping}, metrics::Metric, optim::*, loss::*, Model, Trainable};
 //! # fn demo<M: Model<f32, 64, 10> + bytemuck::Zeroable>(net: &mut M, train: &Dataset<f32, 64>, dev: &Dataset<f32, 64>)
 //! # where M::TrainWorkspace<32>: bytemuck::Zeroable, M::Workspace<32>: bytemuck::Zeroable, SoftmaxCrossEntropy: sinew_runtime::TrainsHead<M::Head> {
-//! let mut adam = Adam::<f32, M::Grads>::boxed(AdamConfig::default());
+//! let mut adam = Adam::<f32, M::Grads>::boxed(AdamConfig::with_lr(1e-3));
 //! let fit = Fit::<32> {
 //!     epochs: 100,
-//!     learning_rate: 1e-3,
 //!     metric: Metric::Accuracy,
 //!     early_stopping: Some(EarlyStopping { patience: 10, min_delta: 0.0 }),
 //!     ..Fit::default()
@@ -20,18 +19,17 @@
 //! # }
 //! ```
 
-use crate::data::{Dataset, Fold, Target, shuffle};
+use crate::data::{DataError, Dataset, Fold, Target, shuffle};
 use crate::io::{WeightError, WeightFile, WeightWriter};
 use crate::loss::Loss;
 use crate::metrics::{ClassCounts, Metric, predicted_class, write_table};
 use crate::model::{Model, TrainsHead, head::Head};
-use crate::optim::{Optimizer, OptimizerState, Schedule};
-use crate::params::Trainable;
+use crate::optim::{InvalidHyperparameter, Optimizer, OptimizerState, Schedule, check_learning_rate};
+use crate::params::{Parameters, Trainable};
 use crate::{Float, Rng};
 use bytemuck::Zeroable;
 use std::boxed::Box;
 use std::fmt;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::prelude::rust_2024::*;
 use std::time::Instant;
@@ -55,23 +53,27 @@ pub struct Checkpoints {
     pub every: usize,
 }
 
-/// A training run's settings, with mini-batches of `B` samples.
+/// A training run's settings, with mini-batches of `B` samples (`B = 0` is a compile
+/// error).
+///
+/// The learning rate is the optimizer's own (`AdamConfig::with_lr(0.01)`, `Sgd::new(0.1)`):
+/// each epoch the optimizer gets `schedule.rate(lr0, epoch)` with `lr0` its rate when
+/// [`run`](Self::run) starts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fit<const B: usize> {
     /// Epochs (full passes over the training data).
     pub epochs: usize,
-    /// The initial learning rate `lr0`; each epoch the optimizer gets
-    /// `schedule.rate(lr0, epoch)`.
-    pub learning_rate: f64,
-    /// The learning-rate schedule.
+    /// The learning-rate schedule, applied to the optimizer's own rate.
     pub schedule: Schedule,
-    /// The single number that judges the model on the dev data.
+    /// The single number that judges the model on the dev data. Anything but
+    /// [`Metric::Loss`] needs class targets (class indices, or 0/1 targets of a
+    /// one-output binary classifier); otherwise `run` is an error.
     pub metric: Metric,
     /// Early stopping on `metric` (needs dev data).
     pub early_stopping: Option<EarlyStopping>,
     /// Reshuffle the training data every epoch.
     pub shuffle: bool,
-    /// Show a progress bar (only ever drawn on a terminal).
+    /// Show a progress bar (only ever drawn on a terminal, with the `progress` feature).
     pub progress: bool,
     /// Save checkpoints while training.
     pub checkpoints: Option<Checkpoints>,
@@ -83,7 +85,6 @@ impl<const B: usize> Default for Fit<B> {
     fn default() -> Self {
         Self {
             epochs: 10,
-            learning_rate: 1e-3,
             schedule: Schedule::Constant,
             metric: Metric::Accuracy,
             early_stopping: None,
@@ -102,9 +103,11 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// The learning rate used.
     pub learning_rate: f64,
-    /// Mean training loss over the epoch's batches (weighted by their real samples).
+    /// Mean training loss over the epoch's batches (weighted by their real samples). This
+    /// is the data loss only, the value the loss function returns: weight decay's penalty
+    /// `λ/2 ‖W‖²` is not included (it is applied by the optimizer, as in PyTorch).
     pub train_loss: f64,
-    /// Loss on the dev data after the epoch.
+    /// Loss on the dev data after the epoch (the data loss, as `train_loss`).
     pub dev_loss: Option<f64>,
     /// The chosen metric on the dev data after the epoch.
     pub dev_score: Option<f64>,
@@ -115,7 +118,7 @@ pub struct EpochRecord {
 }
 
 /// What a training run did, epoch by epoch.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     /// The metric of `dev_score`.
     pub metric: Metric,
@@ -129,11 +132,19 @@ pub struct History {
     pub stopped_early: bool,
 }
 
-/// Why a training run failed.
-#[derive(Debug)]
+/// Why a training run failed. Whatever the error, nothing learned is thrown away: settings
+/// and data are checked before anything is changed, and a run that diverges hands back its
+/// history and leaves the network at its best weights.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FitError {
-    /// The loss became NaN or infinite; the parameters are those before that step.
+    /// The loss became NaN or infinite. With early stopping and a best epoch so far the
+    /// network holds that epoch's weights (as early stopping promises); otherwise the
+    /// weights before the failing step.
+    #[error(
+        "the loss became {loss} at epoch {epoch}, step {step}{}; lower the learning rate, normalise the inputs or check the data for NaN",
+        match history.best_epoch { Some(b) => format!(" (the network keeps the weights of epoch {b}, the best)"), None => String::new() }
+    )]
     NonFinite {
         /// 1-based epoch.
         epoch: usize,
@@ -141,39 +152,21 @@ pub enum FitError {
         step: usize,
         /// The loss value.
         loss: f64,
+        /// The epochs completed before it, with the best epoch and score.
+        history: Box<History>,
     },
-    /// Reading or writing a checkpoint failed.
-    Checkpoint(WeightError),
+    /// Reading or writing a checkpoint failed; on a failed resume nothing was changed.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] WeightError),
+    /// The data does not fit the network (a class index beyond its outputs, ...).
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A hyperparameter (or a rate the schedule produces) is out of range.
+    #[error(transparent)]
+    Hyperparameter(#[from] InvalidHyperparameter),
     /// The settings or data cannot work (e.g. early stopping without dev data).
+    #[error("{0}")]
     Invalid(String),
-}
-
-impl fmt::Display for FitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FitError::NonFinite { epoch, step, loss } => write!(
-                f,
-                "the loss became {loss} at epoch {epoch}, step {step}; lower the learning rate, normalise the inputs or check the data for NaN"
-            ),
-            FitError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
-            FitError::Invalid(message) => f.write_str(message),
-        }
-    }
-}
-
-impl std::error::Error for FitError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            FitError::Checkpoint(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<WeightError> for FitError {
-    fn from(e: WeightError) -> Self {
-        FitError::Checkpoint(e)
-    }
 }
 
 /// A confusion matrix of any size, on the heap (see [`crate::metrics`]).
@@ -219,20 +212,62 @@ impl fmt::Display for Confusion {
 pub struct Evaluation {
     /// Mean loss.
     pub loss: f64,
-    /// Counts of (actual, predicted) classes; `None` for regression targets.
+    /// Counts of (actual, predicted) classes; `None` unless every target has a class
+    /// (class indices, or 0/1 targets of a one-output network).
     pub confusion: Option<Confusion>,
     /// Samples evaluated.
     pub samples: usize,
 }
 
 impl Evaluation {
-    /// The value of `metric` (the loss for regression targets whatever the metric).
-    pub fn score(&self, metric: Metric) -> f64 {
-        match &self.confusion {
-            Some(c) => metric.value(c, self.loss),
-            None => self.loss,
+    /// The value of `metric`; `None` for a class metric without class targets (never a
+    /// silent substitute).
+    pub fn score(&self, metric: Metric) -> Option<f64> {
+        match (&self.confusion, metric) {
+            (_, Metric::Loss) => Some(self.loss),
+            (Some(c), _) => Some(metric.value(c, self.loss)),
+            (None, _) => None,
         }
     }
+
+    /// Error rate `1 − accuracy`, for class targets.
+    pub fn error(&self) -> Option<f64> {
+        self.confusion.as_ref().map(|c| 1.0 - c.accuracy())
+    }
+}
+
+/// The number of classes a network with `out` outputs predicts: `out`, or 2 for one
+/// output (a binary classifier: logit or probability against a threshold).
+const fn classes(out: usize) -> usize {
+    if out < 2 { 2 } else { out }
+}
+
+/// Checks that `data` fits a network with `OUT` outputs and that `metric` can be
+/// computed on it.
+fn check_data<T: Float, Y: Target<T>, const N: usize, const OUT: usize>(
+    data: &Dataset<T, N, Y>,
+    metric: Option<Metric>,
+    what: &str,
+) -> Result<(), FitError> {
+    if data.has_classes() {
+        data.check_classes(classes(OUT))?;
+    } else if let Some(m) = metric.filter(|&m| m != Metric::Loss) {
+        return Err(FitError::Invalid(format!(
+            "the metric {} needs class targets, but the {what} targets are not class indices (or 0/1 for a one-output classifier); use `Metric::Loss`",
+            m.name()
+        )));
+    }
+    if let Some(Metric::F1 { positive } | Metric::Precision { positive } | Metric::Recall { positive }) =
+        metric
+        && positive >= classes(OUT)
+    {
+        return Err(FitError::Invalid(format!(
+            "the metric's positive class is {positive}, but the network predicts only {} classes (0 to {})",
+            classes(OUT),
+            classes(OUT) - 1
+        )));
+    }
+    Ok(())
 }
 
 /// Buffers for evaluation, reused across epochs.
@@ -251,14 +286,14 @@ where
         Self { ws: bytemuck::zeroed_box(), _scalar: core::marker::PhantomData }
     }
 
+    /// The data must have passed `check_data`.
     fn evaluate<Y: Target<T>, L: Loss<T, OUT, B, Y::Batch<B>>>(
         &mut self,
         net: &M,
         data: &Dataset<T, IN, Y>,
         loss: &L,
     ) -> Evaluation {
-        let classes = data.targets().first().and_then(Target::class).map(|_| OUT.max(2));
-        let mut confusion = classes.map(Confusion::new);
+        let mut confusion = data.has_classes().then(|| Confusion::new(classes(OUT)));
         let threshold = T::cast(M::Head::THRESHOLD);
         let mut total = 0.0;
         let mut batches = data.batches::<B>(None);
@@ -287,14 +322,20 @@ struct Progress {
 }
 
 impl<const B: usize> Fit<B> {
+    const BATCH_IS_NOT_EMPTY: () = assert!(B > 0, "`Fit::<0>`: a mini-batch needs at least one sample");
+
     /// The loss and confusion matrix of `net` on `data`, in batches of `B` (inference
     /// mode: dropout off).
+    ///
+    /// # Errors
+    /// [`FitError::Data`] if a class index is not below the network's number of classes
+    /// (its outputs, or 2 for one output).
     pub fn evaluate<T, M, L, Y, const IN: usize, const OUT: usize>(
         &self,
         net: &M,
         data: &Dataset<T, IN, Y>,
         loss: &L,
-    ) -> Evaluation
+    ) -> Result<Evaluation, FitError>
     where
         T: Float,
         M: Model<T, IN, OUT>,
@@ -302,7 +343,54 @@ impl<const B: usize> Fit<B> {
         L: Loss<T, OUT, B, Y::Batch<B>>,
         Y: Target<T>,
     {
-        Evaluator::<T, M, IN, OUT, B>::new().evaluate(net, data, loss)
+        let () = Self::BATCH_IS_NOT_EMPTY;
+        check_data::<T, Y, IN, OUT>(data, None, "evaluated")?;
+        Ok(Evaluator::<T, M, IN, OUT, B>::new().evaluate(net, data, loss))
+    }
+
+    /// Checks everything `run` needs before it changes anything.
+    fn check<T, Y, O, M, const IN: usize, const OUT: usize>(
+        &self,
+        optimizer: &O,
+        train: &Dataset<T, IN, Y>,
+        dev: Option<&Dataset<T, IN, Y>>,
+    ) -> Result<f64, FitError>
+    where
+        T: Float,
+        Y: Target<T>,
+        M: Trainable<T>,
+        O: Optimizer<T, M>,
+    {
+        if train.is_empty() {
+            return Err(FitError::Invalid("the training data is empty".into()));
+        }
+        if self.early_stopping.is_some() && dev.is_none_or(|d| d.is_empty()) {
+            return Err(FitError::Invalid("early stopping needs dev data to watch".into()));
+        }
+        if let Some(e) = self.early_stopping
+            && !(e.min_delta.is_finite() && e.min_delta >= 0.0)
+        {
+            return Err(InvalidHyperparameter {
+                name: "early stopping's min_delta",
+                value: e.min_delta,
+                expected: "finite and ≥ 0",
+            }
+            .into());
+        }
+        optimizer.check()?;
+        self.schedule.check()?;
+        // With `k, γ ≥ 0` every schedule is monotone in the epoch, so the first and last
+        // rates bound all the others.
+        let lr0 = optimizer.learning_rate().as_f64();
+        for epoch in [0, self.epochs.saturating_sub(1)] {
+            check_learning_rate(self.schedule.rate(lr0, epoch))
+                .map_err(|e| InvalidHyperparameter { name: "learning rate the schedule gives", ..e })?;
+        }
+        check_data::<T, Y, IN, OUT>(train, None, "training")?;
+        if let Some(dev) = dev {
+            check_data::<T, Y, IN, OUT>(dev, Some(self.metric), "dev")?;
+        }
+        Ok(lr0)
     }
 
     /// Trains `net` on `train`, evaluating on `dev` after each epoch.
@@ -313,11 +401,19 @@ impl<const B: usize> Fit<B> {
     /// With early stopping, the best weights on `dev` are restored at the end. Nothing is
     /// allocated per step.
     ///
+    /// Before anything is changed, the settings, the optimizer's hyperparameters, the
+    /// targets (every class index below the network's number of classes) and the metric
+    /// are checked, and a checkpoint to resume from is read and checked whole: a failed
+    /// call leaves the network, the optimizer and `rng` as they were.
+    ///
     /// # Errors
     /// [`FitError::NonFinite`] naming the epoch and step where the loss stopped being
-    /// finite (the network keeps the weights before that step), [`FitError::Checkpoint`]
-    /// if a checkpoint cannot be written or read, [`FitError::Invalid`] for settings that
-    /// cannot work.
+    /// finite, with the history so far (the network keeps its best weights with early
+    /// stopping, otherwise the weights before that step); [`FitError::Checkpoint`] if a
+    /// checkpoint cannot be written or read or does not belong to this network and
+    /// optimizer; [`FitError::Data`] for targets the network cannot have;
+    /// [`FitError::Hyperparameter`] for a rate or setting out of range;
+    /// [`FitError::Invalid`] for settings that cannot work.
     #[allow(clippy::too_many_arguments)]
     pub fn run<T, M, O, L, Y, const IN: usize, const OUT: usize>(
         &self,
@@ -337,12 +433,8 @@ impl<const B: usize> Fit<B> {
         L: Loss<T, OUT, B, Y::Batch<B>> + TrainsHead<M::Head>,
         Y: Target<T>,
     {
-        if train.is_empty() {
-            return Err(FitError::Invalid("the training data is empty".into()));
-        }
-        if self.early_stopping.is_some() && dev.is_none_or(|d| d.is_empty()) {
-            return Err(FitError::Invalid("early stopping needs dev data to watch".into()));
-        }
+        let () = Self::BATCH_IS_NOT_EMPTY;
+        let lr0 = self.check::<T, Y, O, M, IN, OUT>(optimizer, train, dev)?;
         let mut tw: Box<M::TrainWorkspace<B>> = bytemuck::zeroed_box();
         let mut batches = train.batches::<B>(None);
         let mut evaluator = Evaluator::<T, M, IN, OUT, B>::new();
@@ -358,14 +450,17 @@ impl<const B: usize> Fit<B> {
 
         if let Some(path) = &self.resume_from {
             let file = WeightFile::read(path)?;
-            progress = restore(file, net, optimizer, best.as_deref_mut(), rng, &mut history)?;
+            let restored = Restored::<T, M>::read::<O>(file, best.is_some(), batches.len())?;
+            progress = restored.apply(net, optimizer, best.as_deref_mut(), rng, &mut history);
         }
 
-        let bar = self.progress_bar(batches.len());
+        let bar = Bar::new(self.progress, batches.len(), self.epochs);
         let mut order: Vec<usize> = Vec::with_capacity(train.len());
         for epoch in progress.epochs_done..self.epochs {
             let started = Instant::now();
-            let lr = self.schedule.rate(self.learning_rate, epoch);
+            let lr = self.schedule.rate(lr0, epoch);
+            check_learning_rate(lr)
+                .map_err(|e| InvalidHyperparameter { name: "learning rate the schedule gives", ..e })?;
             optimizer.set_learning_rate(T::cast(lr));
             order.clear();
             order.extend(0..train.len());
@@ -385,18 +480,30 @@ impl<const B: usize> Fit<B> {
                     optimizer,
                     &mut tw,
                     rng,
-                )
-                .map_err(|e| FitError::NonFinite {
-                    epoch: epoch + 1,
-                    step,
-                    loss: e.value,
-                })?;
+                );
+                let value = match value {
+                    Ok(v) => v,
+                    Err(e) => {
+                        // Early stopping promised the best weights: keep them.
+                        if let (Some(best), Some(_)) = (&best, progress.best_epoch) {
+                            net.copy_from(best);
+                        }
+                        history.best_epoch = progress.best_epoch;
+                        history.best_score = progress.best_score;
+                        return Err(FitError::NonFinite {
+                            epoch: epoch + 1,
+                            step,
+                            loss: e.value,
+                            history: Box::new(history),
+                        });
+                    }
+                };
                 total += value.as_f64() * batch.samples as f64;
-                bar.inc(1);
+                bar.inc();
             }
             let train_loss = total / train.len() as f64;
             let evaluation = dev.map(|d| evaluator.evaluate(net, d, loss));
-            let dev_score = evaluation.as_ref().map(|e| e.score(self.metric));
+            let dev_score = evaluation.as_ref().and_then(|e| e.score(self.metric));
             history.epochs.push(EpochRecord {
                 epoch: epoch + 1,
                 learning_rate: lr,
@@ -409,7 +516,7 @@ impl<const B: usize> Fit<B> {
                     .map(ClassCounts::accuracy),
                 seconds: started.elapsed().as_secs_f64(),
             });
-            bar.set_message(match dev_score {
+            bar.message(|| match dev_score {
                 Some(s) => format!(
                     "epoch {}/{}: loss {train_loss:.4}, dev {} {s:.4}",
                     epoch + 1,
@@ -429,10 +536,10 @@ impl<const B: usize> Fit<B> {
                     progress.best_epoch = Some(epoch + 1);
                     progress.bad_epochs = 0;
                     if let Some(best) = &mut best {
-                        best.copy_from(net);
+                        Parameters::copy_from(&mut **best, net);
                     }
                 } else {
-                    progress.bad_epochs += 1;
+                    progress.bad_epochs = progress.bad_epochs.saturating_add(1);
                     stop = self.early_stopping.is_some_and(|e| progress.bad_epochs >= e.patience);
                 }
             }
@@ -460,19 +567,58 @@ impl<const B: usize> Fit<B> {
     fn min_delta(&self) -> f64 {
         self.early_stopping.map_or(0.0, |e| e.min_delta)
     }
+}
 
-    fn progress_bar(&self, steps_per_epoch: usize) -> indicatif::ProgressBar {
-        if !self.progress || !std::io::stderr().is_terminal() {
-            return indicatif::ProgressBar::hidden();
+/// The progress bar: drawn only on a terminal, with the `progress` feature.
+struct Bar {
+    #[cfg(feature = "progress")]
+    bar: indicatif::ProgressBar,
+}
+
+impl Bar {
+    #[cfg_attr(not(feature = "progress"), allow(unused_variables))]
+    fn new(show: bool, steps_per_epoch: usize, epochs: usize) -> Self {
+        #[cfg(feature = "progress")]
+        {
+            use std::io::IsTerminal;
+            if !show || !std::io::stderr().is_terminal() {
+                return Self { bar: indicatif::ProgressBar::hidden() };
+            }
+            let bar = indicatif::ProgressBar::new(total_steps(steps_per_epoch, epochs));
+            let style = indicatif::ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos:>6}/{len:6} {elapsed_precise} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            Self { bar }
         }
-        let bar = indicatif::ProgressBar::new((steps_per_epoch * self.epochs) as u64);
-        let style = indicatif::ProgressStyle::with_template(
-            "{bar:30.cyan/blue} {pos:>6}/{len:6} {elapsed_precise} {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-        bar.set_style(style);
-        bar
+        #[cfg(not(feature = "progress"))]
+        Self {}
     }
+
+    fn inc(&self) {
+        #[cfg(feature = "progress")]
+        self.bar.inc(1);
+    }
+
+    #[cfg_attr(not(feature = "progress"), allow(unused_variables))]
+    fn message(&self, text: impl FnOnce() -> String) {
+        #[cfg(feature = "progress")]
+        if !self.bar.is_hidden() {
+            self.bar.set_message(text());
+        }
+    }
+
+    fn finish(&self) {
+        #[cfg(feature = "progress")]
+        self.bar.finish();
+    }
+}
+
+/// Steps of a whole run, for the progress bar (saturating: `epochs` may be huge).
+#[cfg(feature = "progress")]
+fn total_steps(steps_per_epoch: usize, epochs: usize) -> u64 {
+    (steps_per_epoch as u64).saturating_mul(epochs as u64)
 }
 
 /// Checkpoint format: the model's tensors under their own names, optimizer state under
@@ -525,57 +671,306 @@ fn save_checkpoint<T: Float, M: Trainable<T>, O: OptimizerState<T, M>>(
     Ok(())
 }
 
-fn restore<T: Float, M: Trainable<T>, O: OptimizerState<T, M>>(
-    mut file: WeightFile,
-    net: &mut M,
-    optimizer: &mut O,
-    best: Option<&mut M>,
-    rng: &mut Rng,
-    history: &mut History,
-) -> Result<Progress, FitError> {
-    let meta = |key: &str| -> Result<String, WeightError> {
-        file.metadata(key).ok_or_else(|| WeightError::Metadata { key: key.into(), message: "missing".into() })
-    };
-    let bad =
-        |key: &str, e: &dyn fmt::Display| WeightError::Metadata { key: key.into(), message: e.to_string() };
-    if meta("format")? != FORMAT {
-        return Err(bad("format", &format!("expected `{FORMAT}`")).into());
-    }
-    let number =
-        |key: &str| -> Result<u64, WeightError> { meta(key)?.parse::<u64>().map_err(|e| bad(key, &e)) };
-    let parse = |key: &str| -> Result<serde_json::Value, WeightError> {
-        serde_json::from_str(&meta(key)?).map_err(|e| bad(key, &e))
-    };
-    let epochs_done = number("epochs_done")? as usize;
-    let steps = number("optimizer_steps")?;
-    let bad_epochs = number("bad_epochs")? as usize;
-    let restored_rng: Rng = serde_json::from_value(parse("rng")?).map_err(|e| bad("rng", &e))?;
-    let best_score: Option<f64> =
-        serde_json::from_value(parse("best_score")?).map_err(|e| bad("best_score", &e))?;
-    let best_epoch: Option<usize> =
-        serde_json::from_value(parse("best_epoch")?).map_err(|e| bad("best_epoch", &e))?;
-    type Row = (usize, f64, f64, Option<f64>, Option<f64>, Option<f64>, f64);
-    let rows: Vec<Row> = serde_json::from_value(parse("history")?).map_err(|e| bad("history", &e))?;
+/// A checkpoint read and checked whole, not yet applied: resuming is all or nothing.
+struct Restored<T: Float, M: Trainable<T>> {
+    net: Box<M>,
+    slots: Vec<Box<M::Grads>>,
+    best: Option<Box<M>>,
+    steps: u64,
+    rng: Rng,
+    history: Vec<EpochRecord>,
+    progress: Progress,
+    _scalar: core::marker::PhantomData<T>,
+}
 
-    // Everything parsed: now load tensors (each load checks before it writes).
-    file.load_into("", net)?;
-    for (i, slot) in O::SLOTS.iter().enumerate() {
-        file.load_into(&format!("optimizer.{slot}."), optimizer.slot_mut(i))?;
-    }
-    if let Some(best) = best
-        && best_epoch.is_some()
-    {
-        file.load_into("best.", best)?;
-    }
-    optimizer.set_steps(steps);
-    *rng = restored_rng;
-    history.epochs =
-        rows.into_iter()
+impl<T: Float, M: Trainable<T> + Zeroable> Restored<T, M> {
+    /// Parses and checks everything: the format, every counter (consistent with each
+    /// other and with `batches_per_epoch`), the generator state (not all zero), every
+    /// tensor's name, dtype and shape, and that the file holds nothing this network and
+    /// optimizer do not have (a checkpoint of another network is refused).
+    fn read<O: OptimizerState<T, M>>(
+        mut file: WeightFile,
+        keep_best: bool,
+        batches_per_epoch: usize,
+    ) -> Result<Self, FitError> {
+        let meta = |key: &str| -> Result<String, WeightError> {
+            file.metadata(key)
+                .ok_or_else(|| WeightError::Metadata { key: key.into(), message: "missing".into() })
+        };
+        let bad = |key: &str, e: &dyn fmt::Display| WeightError::Metadata {
+            key: key.into(),
+            message: e.to_string(),
+        };
+        if meta("format")? != FORMAT {
+            return Err(bad("format", &format!("expected `{FORMAT}`")).into());
+        }
+        let number = |key: &str| -> Result<usize, WeightError> {
+            meta(key)?.parse::<usize>().map_err(|e| bad(key, &e))
+        };
+        let parse = |key: &str| -> Result<serde_json::Value, WeightError> {
+            serde_json::from_str(&meta(key)?).map_err(|e| bad(key, &e))
+        };
+        let epochs_done = number("epochs_done")?;
+        let steps: u64 = meta("optimizer_steps")?.parse().map_err(|e| bad("optimizer_steps", &e))?;
+        let bad_epochs = number("bad_epochs")?;
+        let rng: Rng = serde_json::from_value(parse("rng")?).map_err(|e| bad("rng", &e))?;
+        let best_score: Option<f64> =
+            serde_json::from_value(parse("best_score")?).map_err(|e| bad("best_score", &e))?;
+        let best_epoch: Option<usize> =
+            serde_json::from_value(parse("best_epoch")?).map_err(|e| bad("best_epoch", &e))?;
+        type Row = (usize, f64, f64, Option<f64>, Option<f64>, Option<f64>, f64);
+        let rows: Vec<Row> = serde_json::from_value(parse("history")?).map_err(|e| bad("history", &e))?;
+
+        // The counters must describe one run: as many history rows as epochs done, epochs
+        // numbered 1, 2, ..., at most one optimizer step per batch, no more bad epochs than
+        // epochs, a best epoch among those done with a finite score.
+        if rows.len() != epochs_done || rows.iter().enumerate().any(|(i, r)| r.0 != i + 1) {
+            return Err(bad("history", &format!("does not list epochs 1 to {epochs_done}")).into());
+        }
+        let max_steps = (epochs_done as u64).saturating_mul(batches_per_epoch as u64);
+        if steps > max_steps {
+            return Err(bad(
+                "optimizer_steps",
+                &format!(
+                    "{steps} steps cannot come from {epochs_done} epochs of {batches_per_epoch} batches"
+                ),
+            )
+            .into());
+        }
+        if bad_epochs > epochs_done {
+            return Err(bad(
+                "bad_epochs",
+                &format!("{bad_epochs} is more than the {epochs_done} epochs done"),
+            )
+            .into());
+        }
+        if best_epoch.is_some_and(|b| b == 0 || b > epochs_done)
+            || best_epoch.is_some() != best_score.is_some()
+            || best_score.is_some_and(|s| !s.is_finite())
+        {
+            return Err(bad("best_epoch", &"is not an epoch done with a finite score").into());
+        }
+        // xoshiro's all-zero state is a fixed point: it would only ever return 0 and
+        // the shuffle would never end.
+        let mut probe = rng.clone();
+        if (0..4).all(|_| rand_core::Rng::next_u64(&mut probe) == 0) {
+            return Err(bad("rng", &"the generator state is all zeros, which xoshiro cannot leave").into());
+        }
+
+        let mut net: Box<M> = bytemuck::zeroed_box();
+        file.load_into("", &mut *net)?;
+        let mut slots = Vec::with_capacity(O::SLOTS.len());
+        for slot in O::SLOTS {
+            let mut state: Box<M::Grads> = bytemuck::zeroed_box();
+            file.load_into(&format!("optimizer.{slot}."), &mut *state)?;
+            slots.push(state);
+        }
+        let best = match (keep_best, best_epoch) {
+            (true, Some(_)) => {
+                let mut best: Box<M> = bytemuck::zeroed_box();
+                file.load_into("best.", &mut *best)?;
+                Some(best)
+            }
+            _ => None,
+        };
+        let unexpected: Vec<String> =
+            file.unused().into_iter().filter(|n| keep_best || !n.starts_with("best.")).collect();
+        if !unexpected.is_empty() {
+            return Err(WeightError::Unexpected { names: unexpected }.into());
+        }
+        let history = rows
+            .into_iter()
             .map(|(epoch, learning_rate, train_loss, dev_loss, dev_score, dev_accuracy, seconds)| {
                 EpochRecord { epoch, learning_rate, train_loss, dev_loss, dev_score, dev_accuracy, seconds }
             })
             .collect();
-    Ok(Progress { epochs_done, best_score, best_epoch, bad_epochs })
+        Ok(Self {
+            net,
+            slots,
+            best,
+            steps,
+            rng,
+            history,
+            progress: Progress { epochs_done, best_score, best_epoch, bad_epochs },
+            _scalar: core::marker::PhantomData,
+        })
+    }
+
+    /// Applies what `read` checked; cannot fail.
+    fn apply<O: OptimizerState<T, M>>(
+        self,
+        net: &mut M,
+        optimizer: &mut O,
+        best: Option<&mut M>,
+        rng: &mut Rng,
+        history: &mut History,
+    ) -> Progress {
+        net.copy_from(&self.net);
+        for (i, state) in self.slots.iter().enumerate() {
+            optimizer.slot_mut(i).copy_from(state);
+        }
+        if let (Some(best), Some(saved)) = (best, &self.best) {
+            best.copy_from(saved);
+        }
+        optimizer.set_steps(self.steps);
+        *rng = self.rng;
+        history.epochs = self.history;
+        self.progress
+    }
+}
+
+/// The bias/variance diagnosis of a classifier: its error (`1 − accuracy`) on the data it
+/// was trained on, on a *train-dev* set (drawn like the training data, not trained on) and
+/// on the dev data, against a stated human-level error (a proxy for the Bayes error).
+///
+/// | gap | formula | what it means |
+/// |---|---|---|
+/// | avoidable bias | `train − human` | the model underfits |
+/// | variance | `train-dev − train` (without a train-dev set: `dev − train`) | it overfits |
+/// | data mismatch | `dev − train-dev` | the dev data differ from the training data |
+///
+/// ```text
+/// let diagnosis = fit.diagnose(&net, &SoftmaxCrossEntropy, train, Some(train_dev), dev, 0.01)?;
+/// println!("{diagnosis}");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Diagnosis {
+    /// The human-level error given.
+    pub human_error: f64,
+    /// Error on the training data.
+    pub train_error: f64,
+    /// Error on the train-dev data, if given.
+    pub train_dev_error: Option<f64>,
+    /// Error on the dev data.
+    pub dev_error: f64,
+}
+
+/// What a [`Diagnosis`] says to work on first: its largest gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    /// Avoidable bias: a bigger network, longer training, a better optimizer or
+    /// architecture, less regularisation.
+    Bias,
+    /// Variance: more training data, regularisation (weight decay, dropout, data
+    /// augmentation), early stopping, a smaller network.
+    Variance,
+    /// Data mismatch: make the training data more like the dev data (collect or synthesise
+    /// similar samples), or study how they differ.
+    DataMismatch,
+}
+
+impl Diagnosis {
+    /// `train − human`.
+    pub fn avoidable_bias(&self) -> f64 {
+        self.train_error - self.human_error
+    }
+
+    /// `train-dev − train`, or `dev − train` without a train-dev set.
+    pub fn variance(&self) -> f64 {
+        self.train_dev_error.unwrap_or(self.dev_error) - self.train_error
+    }
+
+    /// `dev − train-dev` (needs a train-dev set).
+    pub fn data_mismatch(&self) -> Option<f64> {
+        self.train_dev_error.map(|td| self.dev_error - td)
+    }
+
+    /// The largest of the gaps.
+    pub fn focus(&self) -> Focus {
+        let mut focus = (Focus::Bias, self.avoidable_bias());
+        if self.variance() > focus.1 {
+            focus = (Focus::Variance, self.variance());
+        }
+        if let Some(m) = self.data_mismatch()
+            && m > focus.1
+        {
+            focus = (Focus::DataMismatch, m);
+        }
+        focus.0
+    }
+}
+
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |v: f64| format!("{:>6.2} %", 100.0 * v);
+        writeln!(f, "human-level error  {}", pct(self.human_error))?;
+        writeln!(
+            f,
+            "training error     {}   avoidable bias {}",
+            pct(self.train_error),
+            pct(self.avoidable_bias())
+        )?;
+        if let Some(td) = self.train_dev_error {
+            writeln!(f, "train-dev error    {}   variance       {}", pct(td), pct(self.variance()))?;
+            let mismatch = self.data_mismatch().unwrap_or(0.0);
+            writeln!(f, "dev error          {}   data mismatch  {}", pct(self.dev_error), pct(mismatch))?;
+        } else {
+            writeln!(
+                f,
+                "dev error          {}   variance       {}",
+                pct(self.dev_error),
+                pct(self.variance())
+            )?;
+        }
+        f.write_str(match self.focus() {
+            Focus::Bias => "focus on bias: a bigger network, longer training, a better optimizer or architecture",
+            Focus::Variance => {
+                "focus on variance: more data, regularisation (weight decay, dropout, augmentation), early stopping"
+            }
+            Focus::DataMismatch => "focus on data mismatch: make the training data more like the dev data",
+        })
+    }
+}
+
+impl<const B: usize> Fit<B> {
+    /// The [`Diagnosis`] of a trained classifier: its errors on `train`, `train_dev` (if
+    /// given) and `dev`, in inference mode, against `human_error` (a fraction in `[0, 1]`).
+    ///
+    /// # Errors
+    /// [`FitError::Hyperparameter`] if `human_error` is not in `[0, 1]`,
+    /// [`FitError::Invalid`] if a dataset is empty or has no class targets, and the errors
+    /// of [`evaluate`](Self::evaluate).
+    #[allow(clippy::too_many_arguments)]
+    pub fn diagnose<T, M, L, Y, const IN: usize, const OUT: usize>(
+        &self,
+        net: &M,
+        loss: &L,
+        train: &Dataset<T, IN, Y>,
+        train_dev: Option<&Dataset<T, IN, Y>>,
+        dev: &Dataset<T, IN, Y>,
+        human_error: f64,
+    ) -> Result<Diagnosis, FitError>
+    where
+        T: Float,
+        M: Model<T, IN, OUT>,
+        M::Workspace<B>: Zeroable,
+        L: Loss<T, OUT, B, Y::Batch<B>>,
+        Y: Target<T>,
+    {
+        if !(0.0..=1.0).contains(&human_error) {
+            return Err(InvalidHyperparameter {
+                name: "human-level error",
+                value: human_error,
+                expected: "in [0, 1]",
+            }
+            .into());
+        }
+        let error = |data: &Dataset<T, IN, Y>, what: &str| -> Result<f64, FitError> {
+            if data.is_empty() || !data.has_classes() {
+                return Err(FitError::Invalid(format!(
+                    "the diagnosis needs {what} data with class targets, and it is empty or has none"
+                )));
+            }
+            let evaluation = self.evaluate::<T, M, L, Y, IN, OUT>(net, data, loss)?;
+            evaluation.error().ok_or_else(|| FitError::Invalid(format!("{what} data without classes")))
+        };
+        Ok(Diagnosis {
+            human_error,
+            train_error: error(train, "training")?,
+            train_dev_error: train_dev.map(|d| error(d, "train-dev")).transpose()?,
+            dev_error: error(dev, "dev")?,
+        })
+    }
 }
 
 /// The result of [`cross_validate`].
@@ -593,14 +988,15 @@ pub struct CrossValidation {
 /// returns its score on the fold's validation part (see [`Dataset::folds`]).
 ///
 /// # Errors
-/// The first error `run` returns.
-pub fn cross_validate<T: Float, const N: usize, Y: Target<T>, E>(
+/// The first error `run` returns, or [`DataError::BadFolds`] (converted into `E`) if `k`
+/// is below 2 or above the number of samples.
+pub fn cross_validate<T: Float, const N: usize, Y: Target<T>, E: From<DataError>>(
     data: &Dataset<T, N, Y>,
     k: usize,
     rng: &mut Rng,
     mut run: impl FnMut(usize, &Fold<T, N, Y>) -> Result<f64, E>,
 ) -> Result<CrossValidation, E> {
-    let folds = data.folds(k, rng);
+    let folds = data.folds(k, rng)?;
     let mut scores = Vec::with_capacity(k);
     for (i, fold) in folds.iter().enumerate() {
         scores.push(run(i, fold)?);

@@ -68,7 +68,7 @@ fn load<T: Float, const N: usize, Y: Target<T>>(
     let file = std::fs::File::open(path).map_err(io)?;
     let mut reader = ::csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
     let width = N + targets;
-    let (mut samples, mut ys) = (Vec::new(), Vec::new());
+    let (mut samples, mut ys, mut lines) = (Vec::new(), Vec::new(), Vec::new());
     let mut record = ::csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -95,11 +95,12 @@ fn load<T: Float, const N: usize, Y: Target<T>>(
         }
         ys.push(target(path, line, &fields[N..])?);
         samples.push(x);
+        lines.push(line);
     }
     if samples.is_empty() {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    Dataset::new(samples, ys)
+    Ok(Dataset::new(samples, ys)?.with_origin(path, lines))
 }
 
 fn csv_error(path: &Path, error: ::csv::Error) -> DataError {

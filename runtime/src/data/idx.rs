@@ -53,6 +53,7 @@ pub fn parse_labels<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a [u8], DataEr
 /// [`DataError::Io`] for unreadable files, the errors of [`parse_images`], and
 /// [`DataError::WrongWidth`] if `rows · columns != N`, [`DataError::CountMismatch`] if
 /// the files hold different numbers of items, [`DataError::Empty`] if they hold none.
+/// `N = 0` is [`DataError::WrongWidth`] (an image has at least one pixel).
 ///
 /// ```no_run
 /// let mnist = sinew_runtime::data::idx::mnist::<f32, 784>(
@@ -73,7 +74,7 @@ pub fn mnist<T: Float, const N: usize>(
     let label_bytes = read(labels)?;
     let parsed = parse_images(images, &image_bytes)?;
     let classes = parse_labels(labels, &label_bytes)?;
-    if parsed.rows * parsed.columns != N {
+    if parsed.rows * parsed.columns != N || N == 0 {
         return Err(DataError::WrongWidth {
             path: images.to_path_buf(),
             expected: N,
@@ -91,7 +92,8 @@ pub fn mnist<T: Float, const N: usize>(
         .chunks_exact(N)
         .map(|image| core::array::from_fn(|i| T::cast(f64::from(image[i]) / 255.0)))
         .collect();
-    Dataset::new(samples, classes.iter().map(|&c| usize::from(c)).collect())
+    let items = (0..parsed.count as u64).collect();
+    Ok(Dataset::new(samples, classes.iter().map(|&c| usize::from(c)).collect())?.with_origin(labels, items))
 }
 
 /// Checks the magic number and reads the dimension sizes; returns them and the offset of

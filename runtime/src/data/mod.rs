@@ -2,23 +2,23 @@
 //! splits, cross-validation folds, and batches with correct padding.
 //!
 //! [`Normalizer`], [`one_hot`], [`shuffle`] and [`below`] work without `std` (on a device
-//! too); the rest needs the `std` feature.
+//! too); the rest needs the `data` feature (part of `std`).
 
 mod normalize;
 pub use normalize::Normalizer;
 
-#[cfg(feature = "std")]
+#[cfg(feature = "data")]
 pub mod csv;
-#[cfg(feature = "std")]
+#[cfg(feature = "data")]
 mod dataset;
-#[cfg(feature = "std")]
+#[cfg(feature = "data")]
 mod error;
-#[cfg(feature = "std")]
+#[cfg(feature = "data")]
 pub mod idx;
 
-#[cfg(feature = "std")]
+#[cfg(feature = "data")]
 pub use dataset::{Batch, Batches, Dataset, Fold, Target};
-#[cfg(feature = "std")]
+#[cfg(feature = "data")]
 pub use error::DataError;
 
 use crate::Float;

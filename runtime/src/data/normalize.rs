@@ -15,7 +15,7 @@ use nalgebra::{SMatrix, SVector};
 /// ```
 /// use sinew_runtime::data::Normalizer;
 /// let train = [[1.0_f32, 5.0], [3.0, 5.0]];
-/// let norm = Normalizer::<f32, 2>::fit(train.iter());
+/// let norm = Normalizer::<f32, 2>::fit(train.iter()).unwrap();
 /// let mut x = [2.0, 7.0];
 /// norm.apply(&mut x);
 /// assert_eq!(x, [0.0, 2.0]); // mean 2, σ 1; the constant feature keeps σ = 1
@@ -35,11 +35,9 @@ impl<T: Float, const N: usize> Normalizer<T, N> {
         Self { mean: SVector::zeros(), std: SVector::repeat(T::one()) }
     }
 
-    /// Fits mean and σ on `samples` (accumulated in `f64`).
-    ///
-    /// # Panics
-    /// If `samples` is empty.
-    pub fn fit<'a>(samples: impl IntoIterator<Item = &'a [T; N]> + Clone) -> Self {
+    /// Fits mean and σ on `samples` (accumulated in `f64`); `None` if there are none
+    /// (a mean of nothing is undefined).
+    pub fn fit<'a>(samples: impl IntoIterator<Item = &'a [T; N]> + Clone) -> Option<Self> {
         let mut n = 0usize;
         let mut sum = [0.0f64; N];
         for x in samples.clone() {
@@ -48,7 +46,9 @@ impl<T: Float, const N: usize> Normalizer<T, N> {
                 *s += v.as_f64();
             }
         }
-        assert!(n > 0, "cannot fit a normaliser on no samples");
+        if n == 0 {
+            return None;
+        }
         let mean = sum.map(|s| s / n as f64);
         let mut var = [0.0f64; N];
         for x in samples {
@@ -60,7 +60,7 @@ impl<T: Float, const N: usize> Normalizer<T, N> {
             let s = nalgebra::ComplexField::sqrt(q / n as f64);
             if s > 1e-12 { s } else { 1.0 }
         });
-        Self { mean: SVector::from(mean.map(T::cast)), std: SVector::from(std.map(T::cast)) }
+        Some(Self { mean: SVector::from(mean.map(T::cast)), std: SVector::from(std.map(T::cast)) })
     }
 
     /// Standardises one sample in place.
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn statistics_and_round_trip() {
         let data = [[1.0_f64, 10.0, 3.0], [2.0, 20.0, 3.0], [3.0, 60.0, 3.0]];
-        let n = Normalizer::<f64, 3>::fit(data.iter());
+        let n = Normalizer::<f64, 3>::fit(data.iter()).unwrap();
         assert_eq!(n.mean, SVector::<f64, 3>::new(2.0, 30.0, 3.0));
         assert!((n.std[0] - (2.0_f64 / 3.0).sqrt()).abs() < 1e-15);
         assert_eq!(n.std[2], 1.0);
@@ -127,7 +127,7 @@ mod tests {
         for x in z.iter_mut() {
             n.apply(x);
         }
-        let m = Normalizer::<f64, 3>::fit(z.iter());
+        let m = Normalizer::<f64, 3>::fit(z.iter()).unwrap();
         assert!(m.mean.abs().max() < 1e-15);
         assert!((m.std[0] - 1.0).abs() < 1e-15 && (m.std[1] - 1.0).abs() < 1e-15);
         let mut back = z[1];
@@ -136,5 +136,11 @@ mod tests {
         let mut batch = SMatrix::<f64, 3, 2>::from_column_slice(&[1.0, 10.0, 3.0, 3.0, 60.0, 3.0]);
         n.apply_batch(&mut batch);
         assert_eq!(batch.column(0).iter().copied().collect::<std::vec::Vec<_>>(), z[0].to_vec());
+    }
+
+    /// Issue 8: fitting on no samples was a panic; it is `None`.
+    #[test]
+    fn fitting_on_nothing_is_none() {
+        assert!(Normalizer::<f32, 2>::fit([].iter()).is_none());
     }
 }

@@ -1,4 +1,7 @@
-use super::{Optimizer, OptimizerState, WeightDecay, trainable};
+use super::{
+    InvalidHyperparameter, Optimizer, OptimizerState, WeightDecay, check_decay, check_learning_rate,
+    check_nonnegative, trainable,
+};
 use crate::Float;
 use crate::params::{Parameters, Trainable};
 use bytemuck::Zeroable;
@@ -40,6 +43,19 @@ impl<T: Float> AdamConfig<T> {
     pub fn with_lr(lr: T) -> Self {
         Self { lr, ..Self::default() }
     }
+
+    /// Checks the settings: lr finite and `≥ 0`, `β₁` and `β₂` in `[0, 1)`, `ε` and `λ`
+    /// finite and `≥ 0`.
+    ///
+    /// # Errors
+    /// [`InvalidHyperparameter`] naming the first one out of range.
+    pub fn check(&self) -> Result<(), InvalidHyperparameter> {
+        check_learning_rate(self.lr.as_f64())?;
+        check_decay("β₁", self.beta1.as_f64())?;
+        check_decay("β₂", self.beta2.as_f64())?;
+        check_nonnegative("ε", self.eps.as_f64())?;
+        self.weight_decay.check()
+    }
 }
 
 /// Adam with bias correction, as PyTorch's `torch.optim.Adam`:
@@ -79,7 +95,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
     }
 
     /// A fresh optimizer on the heap, never passing the moments through the stack.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     pub fn boxed(config: AdamConfig<T>) -> std::boxed::Box<Self> {
         let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
         this.config = config;
@@ -151,8 +167,9 @@ impl<T: Float> AdamUpdate<T> {
 impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimizer<T, M> for Adam<T, G> {
     fn step(&mut self, params: &mut M, grads: &G) {
         let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled } = self.config;
-        self.steps += 1;
-        let t = self.steps as i32;
+        self.steps = self.steps.saturating_add(1);
+        // β^t is 0 in floating point long before t reaches i32::MAX (β < 1).
+        let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
         let correction1 = T::one() - beta1.powi(t);
         let correction2 = T::one() - beta2.powi(t);
         let step_size = lr / correction1;
@@ -177,6 +194,9 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.config.lr = lr;
+    }
+    fn check(&self) -> Result<(), InvalidHyperparameter> {
+        self.config.check()
     }
 }
 

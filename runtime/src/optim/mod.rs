@@ -22,6 +22,7 @@
 mod adam;
 mod rmsprop;
 mod schedule;
+
 mod sgd;
 
 pub use adam::{Adam, AdamConfig, AdamUpdate};
@@ -41,6 +42,53 @@ pub trait Optimizer<T: Float, M: Trainable<T>> {
     fn learning_rate(&self) -> T;
     /// Sets the learning rate (used by schedules).
     fn set_learning_rate(&mut self, lr: T);
+    /// Checks every hyperparameter (the learning rate finite and `≥ 0`, decay factors in
+    /// their ranges, `ε ≥ 0`, `λ ≥ 0`): a NaN or negative rate would silently destroy
+    /// the network. [`Fit::run`](crate::train::Fit) calls it before training.
+    ///
+    /// # Errors
+    /// [`InvalidHyperparameter`] naming the first one out of range.
+    fn check(&self) -> Result<(), InvalidHyperparameter>;
+}
+
+/// A hyperparameter outside the range where it means anything (a NaN, infinite or
+/// negative learning rate, a decay factor outside `[0, 1)`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error("the {name} is {value}, but it must be {expected}")]
+pub struct InvalidHyperparameter {
+    /// Which hyperparameter.
+    pub name: &'static str,
+    /// Its value.
+    pub value: f64,
+    /// The range it must be in.
+    pub expected: &'static str,
+}
+
+/// Checks a learning rate: finite and `≥ 0`.
+///
+/// # Errors
+/// [`InvalidHyperparameter`] otherwise.
+pub fn check_learning_rate(lr: f64) -> Result<(), InvalidHyperparameter> {
+    check("learning rate", lr, lr.is_finite() && lr >= 0.0, "finite and ≥ 0")
+}
+
+pub(crate) fn check(
+    name: &'static str,
+    value: f64,
+    ok: bool,
+    expected: &'static str,
+) -> Result<(), InvalidHyperparameter> {
+    if ok { Ok(()) } else { Err(InvalidHyperparameter { name, value, expected }) }
+}
+
+/// `[0, 1)`, where an exponential average forgets.
+pub(crate) fn check_decay(name: &'static str, v: f64) -> Result<(), InvalidHyperparameter> {
+    check(name, v, (0.0..1.0).contains(&v), "in [0, 1)")
+}
+
+/// Finite and `≥ 0`.
+pub(crate) fn check_nonnegative(name: &'static str, v: f64) -> Result<(), InvalidHyperparameter> {
+    check(name, v, v.is_finite() && v >= 0.0, "finite and ≥ 0")
 }
 
 /// An optimizer's state as values of the gradient type, for checkpoints. Slot names
@@ -82,6 +130,14 @@ impl<T: Float> Default for WeightDecay<T> {
 }
 
 impl<T: Float> WeightDecay<T> {
+    /// Checks `λ`: finite and `≥ 0`.
+    ///
+    /// # Errors
+    /// [`InvalidHyperparameter`] otherwise.
+    pub fn check(&self) -> Result<(), InvalidHyperparameter> {
+        check_nonnegative("weight decay λ", self.lambda.as_f64())
+    }
+
     /// `λ` for a tensor, or 0 if it is not decayed.
     #[inline]
     pub fn lambda_for(&self, info: &TensorInfo) -> T {

@@ -1,4 +1,7 @@
-use super::{Optimizer, OptimizerState, WeightDecay, trainable};
+use super::{
+    InvalidHyperparameter, Optimizer, OptimizerState, WeightDecay, check, check_learning_rate,
+    check_nonnegative, trainable,
+};
 use crate::Float;
 use crate::params::{Parameters, Trainable};
 use bytemuck::Zeroable;
@@ -28,6 +31,21 @@ impl<T: Float> Default for RmsPropConfig<T> {
     }
 }
 
+impl<T: Float> RmsPropConfig<T> {
+    /// Checks the settings: lr finite and `≥ 0`, `α` in `[0, 1]`, `ε` and `λ` finite and
+    /// `≥ 0`.
+    ///
+    /// # Errors
+    /// [`InvalidHyperparameter`] naming the first one out of range.
+    pub fn check(&self) -> Result<(), InvalidHyperparameter> {
+        check_learning_rate(self.lr.as_f64())?;
+        let alpha = self.alpha.as_f64();
+        check("α", alpha, (0.0..=1.0).contains(&alpha), "in [0, 1]")?;
+        check_nonnegative("ε", self.eps.as_f64())?;
+        self.weight_decay.check()
+    }
+}
+
 /// RMSprop: `s = α s + (1 − α) g²`, `w -= lr g / (√s + ε)`, as PyTorch's
 /// `torch.optim.RMSprop`. The average `s` is a value of type `P`.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
@@ -46,7 +64,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
     }
 
     /// A fresh optimizer on the heap, never passing its state through the stack.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     pub fn boxed(config: RmsPropConfig<T>) -> std::boxed::Box<Self> {
         let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
         this.config = config;
@@ -67,7 +85,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> RmsProp<T, P> {
 impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimizer<T, M> for RmsProp<T, G> {
     fn step(&mut self, params: &mut M, grads: &G) {
         let RmsPropConfig { lr, alpha, eps, weight_decay } = self.config;
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
         let state = &mut self.square_avg;
         trainable::<T, G>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
@@ -85,6 +103,9 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.config.lr = lr;
+    }
+    fn check(&self) -> Result<(), InvalidHyperparameter> {
+        self.config.check()
     }
 }
 

@@ -1,3 +1,5 @@
+use super::{InvalidHyperparameter, check_nonnegative};
+
 /// A learning-rate schedule: the rate for an epoch, from the initial rate `lr0`.
 ///
 /// | schedule | rate at epoch `e` (from 0) |
@@ -37,6 +39,20 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Checks the schedule's own settings: `k` and `gamma` finite and `≥ 0`.
+    ///
+    /// # Errors
+    /// [`InvalidHyperparameter`] naming the one out of range.
+    pub fn check(&self) -> Result<(), InvalidHyperparameter> {
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::InverseTime { k } => check_nonnegative("schedule's k", k),
+            Schedule::Exponential { gamma } | Schedule::Step { gamma, .. } => {
+                check_nonnegative("schedule's gamma", gamma)
+            }
+        }
+    }
+
     /// The learning rate at `epoch` (counted from 0).
     pub fn rate(&self, lr0: f64, epoch: usize) -> f64 {
         match *self {
@@ -48,13 +64,30 @@ impl Schedule {
     }
 }
 
+/// `x^n` by repeated squaring: `O(log n)` multiplications, so any epoch is cheap.
 fn powi(x: f64, n: usize) -> f64 {
-    (0..n).fold(1.0, |acc, _| acc * x)
+    let (mut result, mut base, mut n) = (1.0, x, n);
+    while n > 0 {
+        if n & 1 == 1 {
+            result *= base;
+        }
+        base *= base;
+        n >>= 1;
+    }
+    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Any epoch is cheap (the rate was a loop over the epochs) and extremes saturate.
+    #[test]
+    fn late_epochs_are_cheap() {
+        assert_eq!(Schedule::Exponential { gamma: 0.5 }.rate(1.0, usize::MAX), 0.0);
+        assert_eq!(Schedule::Exponential { gamma: 2.0 }.rate(1.0, usize::MAX), f64::INFINITY);
+        assert_eq!(powi(3.0, 5), 243.0);
+    }
 
     #[test]
     fn closed_forms() {

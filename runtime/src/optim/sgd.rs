@@ -1,7 +1,23 @@
-use super::{Optimizer, OptimizerState, WeightDecay, trainable};
+use super::{
+    InvalidHyperparameter, Optimizer, OptimizerState, WeightDecay, check_learning_rate, check_nonnegative,
+    trainable,
+};
 use crate::Float;
 use crate::params::{Parameters, Trainable};
 use bytemuck::Zeroable;
+
+impl<T: Float> MomentumConfig<T> {
+    /// Checks the settings: lr, `μ`, `dampening` and `λ` finite and `≥ 0`.
+    ///
+    /// # Errors
+    /// [`InvalidHyperparameter`] naming the first one out of range.
+    pub fn check(&self) -> Result<(), InvalidHyperparameter> {
+        check_learning_rate(self.lr.as_f64())?;
+        check_nonnegative("momentum μ", self.momentum.as_f64())?;
+        check_nonnegative("dampening", self.dampening.as_f64())?;
+        self.weight_decay.check()
+    }
+}
 
 /// Plain (mini-batch) stochastic gradient descent: `w -= lr (g + λ w)`.
 ///
@@ -53,7 +69,7 @@ impl<T: Float, M: Trainable<T>> OptimizerState<T, M> for Sgd<T> {
 
 impl<T: Float, M: Trainable<T>> Optimizer<T, M> for Sgd<T> {
     fn step(&mut self, params: &mut M, grads: &M::Grads) {
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
         let lr = self.lr;
         trainable::<T, M::Grads>(|i, info| {
             let lambda = self.weight_decay.lambda_for(info);
@@ -67,6 +83,10 @@ impl<T: Float, M: Trainable<T>> Optimizer<T, M> for Sgd<T> {
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.lr = lr;
+    }
+    fn check(&self) -> Result<(), InvalidHyperparameter> {
+        check_learning_rate(self.lr.as_f64())?;
+        self.weight_decay.check()
     }
 }
 
@@ -118,7 +138,7 @@ impl<T: Float, P: Parameters<T> + Zeroable> Momentum<T, P> {
     }
 
     /// A fresh optimizer on the heap, never passing the velocity through the stack.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     pub fn boxed(config: MomentumConfig<T>) -> std::boxed::Box<Self> {
         let mut this: std::boxed::Box<Self> = bytemuck::zeroed_box();
         this.config = config;
@@ -140,7 +160,7 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
     fn step(&mut self, params: &mut M, grads: &G) {
         let MomentumConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let first = self.steps == 0;
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
         let velocity = &mut self.velocity;
         trainable::<T, G>(|i, info| {
             let lambda = weight_decay.lambda_for(info);
@@ -159,6 +179,9 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
     }
     fn set_learning_rate(&mut self, lr: T) {
         self.config.lr = lr;
+    }
+    fn check(&self) -> Result<(), InvalidHyperparameter> {
+        self.config.check()
     }
 }
 
