@@ -27,6 +27,45 @@ if cargo tree -p sinew --no-default-features -e normal,features,no-proc-macro --
     exit 1
 fi
 
+step "features: each one builds alone, and pulls in only its own dependencies"
+for feature in host data io train progress plot; do
+    cargo check --quiet -p sinew --no-default-features --features "$feature"
+done
+deps() { cargo tree -p sinew --no-default-features --features "$1" -e normal --prefix none | awk '{print $1}' | sort -u; }
+if deps io | grep -qE '^(plotters|indicatif|csv)$'; then
+    echo "error: the io feature pulls in plotting, progress or CSV dependencies" >&2
+    exit 1
+fi
+if deps train | grep -qE '^(plotters|indicatif)$'; then
+    echo "error: the train feature pulls in plotting or progress dependencies" >&2
+    exit 1
+fi
+if cargo tree -p sinew-macros -e normal --prefix none | awk '{print $1}' | grep -qE '^(tempfile|libc)$'; then
+    echo "error: the macro crate builds safetensors with its std feature" >&2
+    exit 1
+fi
+
+step "cargo package: every crate packs, and carries no data blob over 1 MB"
+for crate in sinew sinew-runtime sinew-macros; do
+    dir=$(cargo metadata --no-deps --format-version 1 \
+        | python3 -c "import json,sys; print(next(p['manifest_path'] for p in json.load(sys.stdin)['packages'] if p['name']=='$crate'))" \
+        | xargs dirname)
+    cargo package --quiet --list --allow-dirty -p "$crate" 2>/dev/null | while read -r file; do
+        [ -f "$dir/$file" ] || continue
+        size=$(stat -c %s "$dir/$file")
+        if [ "$size" -gt 1048576 ]; then
+            echo "error: $crate would publish $file ($size bytes)" >&2
+            exit 1
+        fi
+    done
+done
+cargo package --quiet --workspace --no-verify --allow-dirty 2>&1 | grep -v "^warning: ignoring" || true
+for crate in target/package/sinew-0.1.0.crate target/package/sinew-runtime-0.1.0.crate target/package/sinew-macros-0.1.0.crate; do
+    size=$(stat -c %s "$crate")
+    echo "$crate: $size bytes"
+    [ "$size" -lt 10485760 ] || { echo "error: $crate is over the registry's 10 MB limit" >&2; exit 1; }
+done
+
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 

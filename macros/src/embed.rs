@@ -13,7 +13,7 @@ use crate::shape::Model;
 use proc_macro2::TokenStream;
 use quote::quote;
 use safetensors::{Dtype, SafeTensors};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use syn::LitStr;
 
@@ -60,7 +60,7 @@ pub fn embedded(
             return None;
         }
     };
-    let in_file: HashMap<String, &safetensors::tensor::TensorInfo> = metadata.tensors();
+    let in_file = metadata.tensors();
     let data_start = 8 + header;
     let net = &names.net;
     let before = errors.len();
