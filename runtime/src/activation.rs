@@ -179,7 +179,7 @@ impl Activation for Softmax {
 ///
 /// ```
 /// let mut z = [1000.0_f32, 1000.0];
-/// sinew_runtime::activation::softmax_in_place(&mut z);
+/// sinew::activation::softmax_in_place(&mut z);
 /// assert_eq!(z, [0.5, 0.5]);
 /// ```
 #[inline]
@@ -202,7 +202,7 @@ pub fn softmax_in_place<T: Float>(z: &mut [T]) {
 /// [`SoftmaxCrossEntropy`](crate::loss::SoftmaxCrossEntropy).
 ///
 /// ```
-/// use sinew_runtime::{activation::softmax, SMatrix};
+/// use sinew::{activation::softmax, SMatrix};
 /// let logits = SMatrix::<f64, 2, 1>::new(0.0, 0.0);
 /// assert_eq!(softmax(&logits), SMatrix::<f64, 2, 1>::new(0.5, 0.5));
 /// ```
@@ -216,7 +216,7 @@ pub fn softmax<T: Float, const N: usize, const B: usize>(logits: &SMatrix<T, N, 
 /// probabilities.
 ///
 /// ```
-/// use sinew_runtime::{activation::argmax, SMatrix};
+/// use sinew::{activation::argmax, SMatrix};
 /// // two samples (columns): (0.1, 0.7, 0.2) and (0.9, 0.0, 0.3)
 /// let out = SMatrix::<f32, 3, 2>::from_column_slice(&[0.1, 0.7, 0.2, 0.9, 0.0, 0.3]);
 /// assert_eq!(argmax(&out), [1, 0]);

@@ -13,8 +13,8 @@
 //! such constants by hand.
 //!
 //! ```
-//! use sinew_runtime::embed::{Dtype, matrix_f32};
-//! use sinew_runtime::{Layout, SMatrix};
+//! use sinew::embed::{Dtype, matrix_f32};
+//! use sinew::{Layout, SMatrix};
 //! // A 2 × 3 tensor in PyTorch's row-major order, little-endian f32, after 4 other bytes.
 //! const BYTES: &[u8] = &[
 //!     0, 0, 0, 0, //

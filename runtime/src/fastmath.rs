@@ -24,7 +24,7 @@ pub(crate) const TANH_Q: [f32; 3] = [0.464_612_54, 0.024_690_954, 2.618_980_7e-4
 /// 2.7e-7. `NaN` propagates.
 ///
 /// ```
-/// let y = sinew_runtime::fastmath::tanh(0.5_f32);
+/// let y = sinew::fastmath::tanh(0.5_f32);
 /// assert!((y - 0.5_f32.tanh()).abs() <= 1e-6 * 0.5_f32.tanh());
 /// ```
 #[inline(always)]
@@ -47,7 +47,7 @@ pub fn tanh(x: f32) -> f32 {
 /// two halves so that `n` may reach the subnormal range.
 ///
 /// ```
-/// let y = sinew_runtime::fastmath::exp(1.0_f32);
+/// let y = sinew::fastmath::exp(1.0_f32);
 /// assert!((y - core::f32::consts::E).abs() <= 1e-6 * core::f32::consts::E);
 /// ```
 #[inline(always)]
@@ -88,7 +88,7 @@ pub fn exp(x: f32) -> f32 {
 /// below 1e-6 wherever the result is normal.
 ///
 /// ```
-/// assert_eq!(sinew_runtime::fastmath::sigmoid(0.0_f32), 0.5);
+/// assert_eq!(sinew::fastmath::sigmoid(0.0_f32), 0.5);
 /// ```
 #[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {

@@ -20,7 +20,7 @@ mod sealed {
 /// so that each type can pick its fastest implementation. The trait is sealed.
 ///
 /// ```
-/// use sinew_runtime::Float;
+/// use sinew::Float;
 /// let mut v = [0.0_f32, 1.0, -1.0];
 /// f32::tanh_slice(&mut v);
 /// assert!((v[1] - 1.0_f32.tanh()).abs() < 1e-6);

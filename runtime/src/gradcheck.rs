@@ -26,8 +26,8 @@ use nalgebra::SMatrix;
 /// `|a − b| / max(|a| + |b|, tiny)`: 0 when equal, 1 when opposite or one is zero.
 ///
 /// ```
-/// assert_eq!(sinew_runtime::gradcheck::relative_error(1.0, 1.0), 0.0);
-/// assert_eq!(sinew_runtime::gradcheck::relative_error(1.0, -1.0), 1.0);
+/// assert_eq!(sinew::gradcheck::relative_error(1.0, 1.0), 0.0);
+/// assert_eq!(sinew::gradcheck::relative_error(1.0, -1.0), 1.0);
 /// ```
 pub fn relative_error(a: f64, b: f64) -> f64 {
     (a - b).abs() / (a.abs() + b.abs()).max(f64::MIN_POSITIVE)

@@ -39,7 +39,7 @@ impl Init {
     /// Fills `values` with independent draws.
     ///
     /// ```
-    /// use sinew_runtime::{init::Init, rng};
+    /// use sinew::{init::Init, rng};
     /// let mut w = [0.0_f64; 1000];
     /// Init::Xavier.fill(&mut w, 10, 10, &mut rng(7));
     /// let var = w.iter().map(|v| v * v).sum::<f64>() / 1000.0;

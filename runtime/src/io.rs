@@ -12,7 +12,7 @@
 //!   checks pass.
 //!
 //! ```no_run
-//! # use sinew_runtime::{io, layers::Dense};
+//! # use sinew::{io, layers::Dense};
 //! let layer = Dense::<f32, 4, 2>::zeroed();
 //! io::save("layer.safetensors", &layer)?;
 //! let mut copy = Dense::<f32, 4, 2>::zeroed();
@@ -146,14 +146,14 @@ fn dtype_of<T: Float>() -> Dtype {
 /// name prefix, and string metadata.
 ///
 /// ```no_run
-/// # use sinew_runtime::{io::WeightWriter, layers::Dense, data::Normalizer};
+/// # use sinew::{io::WeightWriter, layers::Dense, data::Normalizer};
 /// # let net = Dense::<f32, 4, 2>::zeroed(); let norm = Normalizer::<f32, 4>::identity();
 /// WeightWriter::new()
 ///     .add("", &net)
 ///     .add("normalizer.", &norm)
 ///     .metadata("trained_on", "iris")
 ///     .save("model.safetensors")?;
-/// # Ok::<(), sinew_runtime::io::WeightError>(())
+/// # Ok::<(), sinew::io::WeightError>(())
 /// ```
 #[derive(Default)]
 pub struct WeightWriter {
@@ -522,7 +522,7 @@ impl fmt::Display for PartialLoad {
 /// everything fits.
 ///
 /// ```no_run
-/// # use sinew_runtime::{io, layers::Dense};
+/// # use sinew::{io, layers::Dense};
 /// let mut layer = Dense::<f32, 4, 2>::zeroed();
 /// let report = io::load_partial("body.safetensors", &mut layer)?;
 /// println!("{report}");

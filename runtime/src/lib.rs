@@ -8,7 +8,7 @@
 //! # Example
 //!
 //! ```
-//! use sinew_runtime::{layers::Dense, loss::{Loss, L2}, SMatrix};
+//! use sinew::{layers::Dense, loss::{Loss, L2}, SMatrix};
 //!
 //! let mut layer = Dense::<f64, 2, 1>::zeroed();
 //! layer.weight = SMatrix::<f64, 1, 2>::new(0.5, -0.5);
@@ -73,7 +73,7 @@ pub type Rng = rand_xoshiro::Xoshiro256PlusPlus;
 ///
 /// ```
 /// use rand_core::Rng as _;
-/// assert_eq!(sinew_runtime::rng(1).next_u64(), sinew_runtime::rng(1).next_u64());
+/// assert_eq!(sinew::rng(1).next_u64(), sinew::rng(1).next_u64());
 /// ```
 pub fn rng(seed: u64) -> Rng {
     rand_core::SeedableRng::seed_from_u64(seed)

@@ -61,7 +61,7 @@ impl Gemm {
 /// If the slice lengths do not match `g`.
 ///
 /// ```
-/// use sinew_runtime::linalg::{gemm, Gemm, Op};
+/// use sinew::linalg::{gemm, Gemm, Op};
 /// // [1 2; 3 4] (column-major: 1, 3, 2, 4) times [1; 1]
 /// let a = [1.0_f32, 3.0, 2.0, 4.0];
 /// let mut c = [0.0; 2];

@@ -72,7 +72,7 @@ fn check_samples<const B: usize>(samples: usize) {
 /// Half squared error, `(1/m) Σ ½ (ŷ − y)²`; gradient `(ŷ − y) / m`.
 ///
 /// ```
-/// use sinew_runtime::{loss::{Loss, L2}, SMatrix};
+/// use sinew::{loss::{Loss, L2}, SMatrix};
 /// let out = SMatrix::<f64, 1, 2>::new(1.0, 3.0);
 /// let y = SMatrix::<f64, 1, 2>::new(0.0, 0.0);
 /// assert_eq!(L2.value(&out, &y), (0.5 * 1.0 + 0.5 * 9.0) / 2.0);
@@ -90,7 +90,7 @@ pub struct L1;
 /// probabilities (one-hot or soft labels), as PyTorch's `CrossEntropyLoss` accepts.
 ///
 /// ```
-/// use sinew_runtime::{loss::{Loss, SoftmaxCrossEntropy}, SMatrix};
+/// use sinew::{loss::{Loss, SoftmaxCrossEntropy}, SMatrix};
 /// let logits = SMatrix::<f32, 2, 1>::new(1e4, -1e4);
 /// assert_eq!(SoftmaxCrossEntropy.value(&logits, &[0]), 0.0);
 /// assert_eq!(SoftmaxCrossEntropy.value(&logits, &[1]), 2e4);
@@ -102,7 +102,7 @@ pub struct SoftmaxCrossEntropy;
 /// logits (PyTorch's `BCEWithLogitsLoss`, summed over outputs, averaged over samples).
 ///
 /// ```
-/// use sinew_runtime::{loss::{Loss, SigmoidBinaryCrossEntropy}, SMatrix};
+/// use sinew::{loss::{Loss, SigmoidBinaryCrossEntropy}, SMatrix};
 /// let logits = SMatrix::<f32, 1, 2>::new(1e4, -1e4);
 /// let y = SMatrix::<f32, 1, 2>::new(1.0, 1.0);
 /// assert_eq!(SigmoidBinaryCrossEntropy.value(&logits, &y), 1e4 / 2.0);

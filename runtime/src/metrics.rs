@@ -87,7 +87,7 @@ fn mean(n: usize, f: impl Fn(usize) -> f64) -> f64 {
 /// output, whether it exceeds `threshold` (0 for a logit, 0.5 for a probability).
 ///
 /// ```
-/// use sinew_runtime::metrics::predicted_class;
+/// use sinew::metrics::predicted_class;
 /// assert_eq!(predicted_class(&[0.1_f32, 0.7, 0.2], 0.0), 1);
 /// assert_eq!(predicted_class(&[-0.3_f32], 0.0), 0);
 /// ```
@@ -109,7 +109,7 @@ pub fn predicted_class<T: Float>(output: &[T], threshold: T) -> usize {
 /// A `K × K` confusion matrix, rows actual classes, columns predicted ones; no heap.
 ///
 /// ```
-/// use sinew_runtime::metrics::{ClassCounts, ConfusionMatrix};
+/// use sinew::metrics::{ClassCounts, ConfusionMatrix};
 /// let mut cm = ConfusionMatrix::<2>::new();
 /// for (actual, predicted) in [(1, 1), (1, 1), (1, 0), (0, 1), (0, 0)] {
 ///     cm.add(actual, predicted);

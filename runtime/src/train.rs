@@ -4,9 +4,9 @@
 //! and [`random_search`].
 //!
 //! ```no_run
-//! # use sinew_runtime::{data::Dataset, train::{Fit, EarlyStopping}, metrics::Metric, optim::*, loss::*, Model, Trainable};
-//! # fn demo<M: Model<f32, 64, 10> + bytemuck::Zeroable>(net: &mut M, train: &Dataset<f32, 64>, dev: &Dataset<f32, 64>)
-//! # where M::TrainWorkspace<32>: bytemuck::Zeroable, M::Workspace<32>: bytemuck::Zeroable, SoftmaxCrossEntropy: sinew_runtime::TrainsHead<M::Head> {
+//! # use sinew::{data::Dataset, train::{Fit, EarlyStopping}, metrics::Metric, optim::*, loss::*, Model, Trainable};
+//! # fn demo<M: Model<f32, 64, 10> + sinew::Zeroable>(net: &mut M, train: &Dataset<f32, 64>, dev: &Dataset<f32, 64>)
+//! # where M::TrainWorkspace<32>: sinew::Zeroable, M::Workspace<32>: sinew::Zeroable, SoftmaxCrossEntropy: sinew::TrainsHead<M::Head> {
 //! let mut adam = Adam::<f32, M::Grads>::boxed(AdamConfig::with_lr(1e-3));
 //! let fit = Fit::<32> {
 //!     epochs: 100,
@@ -14,7 +14,7 @@
 //!     early_stopping: Some(EarlyStopping { patience: 10, min_delta: 0.0 }),
 //!     ..Fit::default()
 //! };
-//! let history = fit.run(net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut sinew_runtime::rng(0)).unwrap();
+//! let history = fit.run(net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut sinew::rng(0)).unwrap();
 //! println!("best dev accuracy {:?} at epoch {:?}", history.best_score, history.best_epoch);
 //! # }
 //! ```
@@ -1041,8 +1041,8 @@ impl Range {
     /// One draw.
     ///
     /// ```
-    /// use sinew_runtime::train::Range;
-    /// let mut rng = sinew_runtime::rng(1);
+    /// use sinew::train::Range;
+    /// let mut rng = sinew::rng(1);
     /// let lr = Range::Log { low: 1e-4, high: 1e-1 }.sample(&mut rng);
     /// assert!((1e-4..1e-1).contains(&lr));
     /// ```

@@ -16,9 +16,9 @@ use std::vec::Vec;
 /// fields, [`DataError::Empty`] if there is no row.
 ///
 /// ```no_run
-/// let iris = sinew_runtime::data::csv::classification::<f32, 4>("data/iris.csv")?;
+/// let iris = sinew::data::csv::classification::<f32, 4>("data/iris.csv")?;
 /// assert_eq!(iris.len(), 150);
-/// # Ok::<(), sinew_runtime::data::DataError>(())
+/// # Ok::<(), sinew::data::DataError>(())
 /// ```
 pub fn classification<T: Float, const N: usize>(
     path: impl AsRef<Path>,

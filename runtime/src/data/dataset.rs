@@ -81,7 +81,7 @@ impl<T: Float, const N: usize, const B: usize, Y: Target<T>> Batch<T, N, B, Y> {
 /// `N × len` matrix with one column per sample, so a batch is a copy of whole columns.
 ///
 /// ```
-/// use sinew_runtime::data::Dataset;
+/// use sinew::data::Dataset;
 /// let data = Dataset::<f32, 2>::new(vec![[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], vec![1, 1, 0]).unwrap();
 /// assert_eq!(data.len(), 3);
 /// assert_eq!(data.class_counts(2), vec![1, 2]);
@@ -333,7 +333,7 @@ impl<T: Float, const N: usize, Y: Target<T>> Dataset<T, N, Y> {
     /// is allocated (on the heap) when the iterator is made and reused for every batch.
     ///
     /// ```
-    /// use sinew_runtime::data::Dataset;
+    /// use sinew::data::Dataset;
     /// let data = Dataset::<f32, 1>::new((0..10).map(|i| [i as f32]).collect(), vec![0; 10]).unwrap();
     /// let mut batches = data.batches::<4>(None);
     /// let mut sizes = Vec::new();

@@ -56,12 +56,12 @@ pub fn parse_labels<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a [u8], DataEr
 /// `N = 0` is [`DataError::WrongWidth`] (an image has at least one pixel).
 ///
 /// ```no_run
-/// let mnist = sinew_runtime::data::idx::mnist::<f32, 784>(
+/// let mnist = sinew::data::idx::mnist::<f32, 784>(
 ///     "data/mnist5k-images.idx3-ubyte",
 ///     "data/mnist5k-labels.idx1-ubyte",
 /// )?;
 /// assert_eq!(mnist.len(), 5000);
-/// # Ok::<(), sinew_runtime::data::DataError>(())
+/// # Ok::<(), sinew::data::DataError>(())
 /// ```
 pub fn mnist<T: Float, const N: usize>(
     images: impl AsRef<Path>,

@@ -31,7 +31,7 @@ use rand_core::Rng;
 /// If `class >= K`.
 ///
 /// ```
-/// use sinew_runtime::{data::one_hot, SVector};
+/// use sinew::{data::one_hot, SVector};
 /// assert_eq!(one_hot::<f32, 3>(1), SVector::<f32, 3>::new(0.0, 1.0, 0.0));
 /// ```
 pub fn one_hot<T: Float, const K: usize>(class: usize) -> SVector<T, K> {
@@ -47,8 +47,8 @@ pub fn one_hot<T: Float, const K: usize>(class: usize) -> SVector<T, K> {
 /// If `n` is 0.
 ///
 /// ```
-/// let mut rng = sinew_runtime::rng(1);
-/// assert!((0..1000).all(|_| sinew_runtime::data::below(&mut rng, 7) < 7));
+/// let mut rng = sinew::rng(1);
+/// assert!((0..1000).all(|_| sinew::data::below(&mut rng, 7) < 7));
 /// ```
 pub fn below<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
     assert!(n > 0, "`below(0)` has no value to return");
@@ -67,7 +67,7 @@ pub fn below<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
 ///
 /// ```
 /// let mut v = [1, 2, 3, 4, 5];
-/// sinew_runtime::data::shuffle(&mut v, &mut sinew_runtime::rng(3));
+/// sinew::data::shuffle(&mut v, &mut sinew::rng(3));
 /// let mut sorted = v;
 /// sorted.sort();
 /// assert_eq!(sorted, [1, 2, 3, 4, 5]);

@@ -13,7 +13,7 @@ use nalgebra::{SMatrix, SVector};
 /// loaded with the network's weights.
 ///
 /// ```
-/// use sinew_runtime::data::Normalizer;
+/// use sinew::data::Normalizer;
 /// let train = [[1.0_f32, 5.0], [3.0, 5.0]];
 /// let norm = Normalizer::<f32, 2>::fit(train.iter()).unwrap();
 /// let mut x = [2.0, 7.0];

@@ -10,7 +10,7 @@ use rand_core::Rng;
 /// axis, or `None` when the kernel does not fit in the padded input or the stride is 0.
 ///
 /// ```
-/// use sinew_runtime::layers::conv_output_size;
+/// use sinew::layers::conv_output_size;
 /// assert_eq!(conv_output_size(28, 5, 1, 2), Some(28));
 /// assert_eq!(conv_output_size(10, 2, 2, 0), Some(5));
 /// assert_eq!(conv_output_size(4, 5, 1, 0), None);
@@ -26,7 +26,7 @@ pub const fn conv_output_size(n: usize, k: usize, s: usize, p: usize) -> Option<
 /// `None` when it would not be positive.
 ///
 /// ```
-/// use sinew_runtime::layers::conv_transpose_output_size;
+/// use sinew::layers::conv_transpose_output_size;
 /// assert_eq!(conv_transpose_output_size(14, 2, 2, 0), Some(28));
 /// assert_eq!(conv_transpose_output_size(7, 3, 2, 1), Some(13));
 /// ```

@@ -17,7 +17,7 @@ use rand_core::Rng;
 /// With `G = dL/dz` (`(O, B)`): `dL/dW = G xᵀ`, `dL/db = Σ_samples G`, `dL/dx = Wᵀ G`.
 ///
 /// ```
-/// use sinew_runtime::{layers::Dense, SMatrix};
+/// use sinew::{layers::Dense, SMatrix};
 /// let mut layer = Dense::<f64, 2, 1>::zeroed();
 /// layer.weight = SMatrix::<f64, 1, 2>::new(1.0, 2.0);
 /// layer.bias[0] = 0.5;

@@ -13,7 +13,7 @@ use rand_core::Rng;
 /// Input, output and mask: `(N, B)`.
 ///
 /// ```
-/// use sinew_runtime::{layers::Dropout, rng, SMatrix};
+/// use sinew::{layers::Dropout, rng, SMatrix};
 /// let x = SMatrix::<f32, 1000, 1>::repeat(1.0);
 /// let (mut mask, mut y) = (SMatrix::zeros(), SMatrix::zeros());
 /// Dropout { keep: 0.8 }.forward_train(&x, &mut mask, &mut y, &mut rng(3));

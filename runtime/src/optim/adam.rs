@@ -69,7 +69,7 @@ impl<T: Float> AdamConfig<T> {
 /// type `P`, allocated once.
 ///
 /// ```
-/// use sinew_runtime::{layers::Dense, optim::{Adam, AdamConfig, Optimizer}};
+/// use sinew::{layers::Dense, optim::{Adam, AdamConfig, Optimizer}};
 /// let mut layer = Dense::<f64, 1, 1>::zeroed();
 /// let mut grads = Dense::<f64, 1, 1>::zeroed();
 /// grads.weight[0] = 0.5;

@@ -10,7 +10,7 @@ use super::{InvalidHyperparameter, check_nonnegative};
 /// | [`Step`](Schedule::Step) | `lr0 γ^⌊e / every⌋` |
 ///
 /// ```
-/// use sinew_runtime::optim::Schedule;
+/// use sinew::optim::Schedule;
 /// assert_eq!(Schedule::InverseTime { k: 1.0 }.rate(0.1, 1), 0.05);
 /// assert_eq!(Schedule::Step { every: 10, gamma: 0.5 }.rate(1.0, 25), 0.25);
 /// ```

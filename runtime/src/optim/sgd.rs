@@ -22,7 +22,7 @@ impl<T: Float> MomentumConfig<T> {
 /// Plain (mini-batch) stochastic gradient descent: `w -= lr (g + λ w)`.
 ///
 /// ```
-/// use sinew_runtime::{layers::Dense, optim::{Optimizer, Sgd}};
+/// use sinew::{layers::Dense, optim::{Optimizer, Sgd}};
 /// let mut layer = Dense::<f64, 1, 1>::zeroed();
 /// let mut grads = Dense::<f64, 1, 1>::zeroed();
 /// grads.weight[0] = 2.0;
