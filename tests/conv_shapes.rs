@@ -32,7 +32,7 @@ macro_rules! convolutions {
                 assert_eq!($name::Net::<f32>::OUTPUT, want, "{}", stringify!($name));
                 // The output buffers have that size, and a forward pass fills them.
                 let net = $name::Net::<f64>::init(&mut sinew::rng(1));
-                let mut ws = Box::new(Zeroable::zeroed());
+                let mut ws = $name::NetWorkspace::<1, f64>::boxed();
                 let x = SMatrix::<f64, { 2 * $h * $w }, 1>::repeat(1.0);
                 let out: &SMatrix<f64, _, 1> = net.forward(&x, &mut *ws);
                 assert_eq!(out.len(), want);

@@ -45,12 +45,16 @@ pub fn backward(model: &Model, names: &Names) -> TokenStream {
         /// `input_grad` is given, `dL/dx` into it. Gradients are propagated below a layer
         /// only if a trained layer (or `input_grad`) needs them. Nothing is allocated.
         #[allow(unused_doc_comments)]
-        pub fn backward<const B: usize>(
+        pub fn backward<const B: usize, W>(
             &self,
             x: &#input<B, T>,
-            tw: &mut #train<B, T>,
+            tw: &mut W,
             input_grad: ::core::option::Option<&mut #input<B, T>>,
-        ) {
+        )
+        where
+            W: ::sinew::model::BatchBuffers<B, Buffers = #train<B, T>> + ?Sized,
+        {
+            let tw = tw.buffers();
             let _ = x;
             #propagate
             #body

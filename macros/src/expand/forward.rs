@@ -39,11 +39,15 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
         /// Inference on a batch of `B` samples (one per column): dropout is off and batch
         /// norm uses its running statistics. The output lives in `ws`; nothing is allocated.
         #[allow(unused_doc_comments)]
-        pub fn forward<'w, const B: usize>(
+        pub fn forward<'w, const B: usize, W>(
             &self,
             x: &#input<B, T>,
-            ws: &'w mut #workspace<B, T>,
-        ) -> &'w #output<B, T> {
+            ws: &'w mut W,
+        ) -> &'w #output<B, T>
+        where
+            W: ::sinew::model::BatchBuffers<B, Buffers = #workspace<B, T>> + ?Sized,
+        {
+            let ws = ws.buffers();
             #body
             #current
         }
@@ -88,13 +92,17 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
         /// # Panics
         /// If `samples` is 0 or larger than `B`.
         #[allow(unused_doc_comments)]
-        pub fn forward_train_partial<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
+        pub fn forward_train_partial<'w, const B: usize, W, R: ::sinew::__private::Rng + ?Sized>(
             &mut self,
             x: &#input<B, T>,
             samples: usize,
-            tw: &'w mut #train<B, T>,
+            tw: &'w mut W,
             rng: &mut R,
-        ) -> &'w #output<B, T> {
+        ) -> &'w #output<B, T>
+        where
+            W: ::sinew::model::BatchBuffers<B, Buffers = #train<B, T>> + ?Sized,
+        {
+            let tw = tw.buffers();
             #batch_norm
             ::core::assert!(samples >= 1 && samples <= B, "a batch of {} columns cannot hold {} samples", B, samples);
             tw.samples = samples as u32;
@@ -104,13 +112,16 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
         }
 
         /// [`forward_train_partial`](Self::forward_train_partial) on a full batch.
-        pub fn forward_train<'w, const B: usize, R: ::sinew::__private::Rng + ?Sized>(
+        pub fn forward_train<'w, const B: usize, W, R: ::sinew::__private::Rng + ?Sized>(
             &mut self,
             x: &#input<B, T>,
-            tw: &'w mut #train<B, T>,
+            tw: &'w mut W,
             rng: &mut R,
-        ) -> &'w #output<B, T> {
-            self.forward_train_partial(x, B, tw, rng)
+        ) -> &'w #output<B, T>
+        where
+            W: ::sinew::model::BatchBuffers<B, Buffers = #train<B, T>> + ?Sized,
+        {
+            self.forward_train_partial(x, B, tw.buffers(), rng)
         }
     }
 }

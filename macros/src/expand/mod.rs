@@ -257,6 +257,20 @@ fn expand(model: &Model) -> TokenStream {
             pub samples: u32,
         }
 
+        impl<const B: usize, T: ::sinew::Float> ::sinew::model::BatchBuffers<B> for #workspace<B, T> {
+            type Buffers = Self;
+            fn buffers(&mut self) -> &mut Self {
+                self
+            }
+        }
+
+        impl<const B: usize, T: ::sinew::Float> ::sinew::model::BatchBuffers<B> for #train<B, T> {
+            type Buffers = Self;
+            fn buffers(&mut self) -> &mut Self {
+                self
+            }
+        }
+
         impl<const B: usize, T: ::sinew::Float> #workspace<B, T> {
             /// Bytes of these buffers (the RAM inference needs besides the network).
             pub const BYTES: usize = ::core::mem::size_of::<Self>();
@@ -297,22 +311,23 @@ fn expand(model: &Model) -> TokenStream {
             /// gradient, backward pass, optimizer update. Returns the mean loss over the
             /// batch; if it is NaN or infinite, returns an error and leaves the parameters
             /// untouched. Allocates nothing.
-            pub fn train_step<const B: usize, Y, L, O, R>(
+            pub fn train_step<const B: usize, Y, L, O, W, R>(
                 &mut self,
                 x: &#input_alias<B, T>,
                 y: &Y,
                 loss: &L,
                 optimizer: &mut O,
-                tw: &mut #train<B, T>,
+                tw: &mut W,
                 rng: &mut R,
             ) -> ::core::result::Result<T, ::sinew::NonFiniteLoss>
             where
+                W: ::sinew::model::BatchBuffers<B, Buffers = #train<B, T>> + ?Sized,
                 Y: ?Sized,
                 L: ::sinew::loss::Loss<T, #outputs, B, Y> + ::sinew::TrainsHead<#head>,
                 O: ::sinew::optim::Optimizer<T, Self>,
                 R: ::sinew::__private::Rng + ?Sized,
             {
-                ::sinew::model::train_step(self, x, y, B, loss, optimizer, tw, rng)
+                ::sinew::model::train_step(self, x, y, B, loss, optimizer, tw.buffers(), rng)
             }
 
             /// [`train_step`](Self::train_step) on the first `samples` columns of the batch
@@ -321,23 +336,24 @@ fn expand(model: &Model) -> TokenStream {
             /// # Panics
             /// If `samples` is 0 or larger than `B`.
             #[allow(clippy::too_many_arguments)]
-            pub fn train_step_partial<const B: usize, Y, L, O, R>(
+            pub fn train_step_partial<const B: usize, Y, L, O, W, R>(
                 &mut self,
                 x: &#input_alias<B, T>,
                 y: &Y,
                 samples: usize,
                 loss: &L,
                 optimizer: &mut O,
-                tw: &mut #train<B, T>,
+                tw: &mut W,
                 rng: &mut R,
             ) -> ::core::result::Result<T, ::sinew::NonFiniteLoss>
             where
+                W: ::sinew::model::BatchBuffers<B, Buffers = #train<B, T>> + ?Sized,
                 Y: ?Sized,
                 L: ::sinew::loss::Loss<T, #outputs, B, Y> + ::sinew::TrainsHead<#head>,
                 O: ::sinew::optim::Optimizer<T, Self>,
                 R: ::sinew::__private::Rng + ?Sized,
             {
-                ::sinew::model::train_step(self, x, y, samples, loss, optimizer, tw, rng)
+                ::sinew::model::train_step(self, x, y, samples, loss, optimizer, tw.buffers(), rng)
             }
         }
 
