@@ -66,6 +66,12 @@ for crate in target/package/sinew-0.1.0.crate target/package/sinew-runtime-0.1.0
     [ "$size" -lt 10485760 ] || { echo "error: $crate is over the registry's 10 MB limit" >&2; exit 1; }
 done
 
+step "doc examples use the paths a user writes (sinew::..., never sinew_runtime::...)"
+if grep -rnE '^\s*//[/!].*sinew_runtime::' src runtime/src macros/src; then
+    echo "error: a doc example imports sinew_runtime, which user code cannot name" >&2
+    exit 1
+fi
+
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 

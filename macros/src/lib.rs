@@ -21,7 +21,25 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// Declares a neural network; see the `sinew` crate.
+/// Declares a neural network: a plain struct of statically shaped matrices with generated
+/// `forward`, `forward_train`, `backward` and `train_step`, every shape checked when the
+/// macro expands. The syntax, the rules and examples are in the `sinew` crate's
+/// documentation; `sinew::example::Mlp` shows everything one declaration generates.
+///
+/// # Debug builds
+///
+/// The generated code calls the kernels of `sinew-runtime`, and the runtime's generic layers
+/// are compiled in the crate that declares the network. In a debug build both are unoptimised
+/// and training is about 100× slower than in release (a LeNet-style CNN: 12.9 s against
+/// 0.12 s). In `Cargo.toml`:
+///
+/// ```toml
+/// [profile.dev.package."*"]
+/// opt-level = 3      # dependencies: 0.94 s
+///
+/// [profile.dev]
+/// opt-level = 1      # your crate too: 0.22 s
+/// ```
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     // `#[weights("file")]` is relative to the invoking source file, as `include_bytes!`;

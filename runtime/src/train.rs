@@ -1113,3 +1113,15 @@ pub fn random_search<P>(
     }
     Ok(search)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Issue 8: `epochs = usize::MAX` with the progress bar on a terminal overflowed the
+    /// bar's length.
+    #[cfg(feature = "progress")]
+    #[test]
+    fn progress_bar_length_saturates() {
+        assert_eq!(super::total_steps(100, usize::MAX), u64::MAX);
+        assert_eq!(super::total_steps(125, 40), 5000);
+    }
+}
