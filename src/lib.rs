@@ -72,7 +72,7 @@
 //!         <layer>: Dense(<out> [, bias = false]) [-> <activation>] [=> <shape>],
 //!         <layer>: Dense(<in> => <out>) ...,
 //!         <layer>: Conv2d(<out channels>, kernel = k | (kh, kw) [, stride = s | (sh, sw)]
-//!                         [, padding = p | (ph, pw)] [, bias = false]) ...,
+//!                         [, padding = p | (ph, pw) | same] [, bias = false]) ...,
 //!         <layer>: ConvTranspose2d(<out channels>, kernel = .., stride = .., padding = ..) ...,
 //!         <layer>: MaxPool2d(k [, stride = ..] [, padding = ..]) ...,
 //!         <layer>: AvgPool2d(k [, stride = ..] [, padding = ..]) ...,
@@ -83,6 +83,9 @@
 //!     }
 //! }
 //! ```
+//!
+//! `padding = same` keeps a convolution's height and width: stride 1 and an odd kernel,
+//! padded by `(k − 1) / 2` on each axis (PyTorch's `padding='same'`).
 //!
 //! `=> [C, H, W]` or `=> N` after a layer asserts its output shape. Images are stored one
 //! sample per column in channel-major (NCHW) order, as PyTorch flattens them, so `Flatten`

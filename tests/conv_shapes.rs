@@ -161,3 +161,44 @@ transposed! {
     up6: [6, 8], kernel = 1, stride = 3, padding = 0;
     up7: [3, 5], kernel = 4, stride = 4, padding = 1;
 }
+
+network! {
+    /// `padding = same` on square, rectangular and 1×1 kernels: every layer keeps 14 × 14.
+    pub struct Same {
+        input: [4, 14, 14],
+        a: Conv2d(8, kernel = 3, padding = same, bias = false) => [8, 14, 14],
+        b: Conv2d(8, kernel = (3, 5), padding = same) -> Relu => [8, 14, 14],
+        c: Conv2d(6, kernel = 1, padding = same) => [6, 14, 14],
+        d: Conv2d(5, kernel = (7, 1), stride = 1, padding = same) => [5, 14, 14],
+    }
+}
+
+network! {
+    /// `Same` with the paddings written out: (1, 1), (1, 2), 0, (3, 0).
+    pub struct Explicit {
+        input: [4, 14, 14],
+        a: Conv2d(8, kernel = 3, padding = 1, bias = false),
+        b: Conv2d(8, kernel = (3, 5), padding = (1, 2)) -> Relu,
+        c: Conv2d(6, kernel = 1),
+        d: Conv2d(5, kernel = (7, 1), padding = (3, 0)),
+    }
+}
+
+/// `padding = same` is `(k − 1) / 2` per axis: the same network as the paddings written
+/// out, value for value.
+#[test]
+fn same_padding_keeps_the_size_and_equals_explicit_padding() {
+    assert_eq!(Same::<f64>::SUMMARY.replace("Same", ""), Explicit::<f64>::SUMMARY.replace("Explicit", ""));
+    let same = Same::<f64>::init(&mut sinew::rng(3));
+    let mut explicit = Explicit::<f64>::zeroed();
+    explicit.for_each_tensor_mut(|info, values| {
+        same.for_each_tensor(|other, from| {
+            if other.name == info.name {
+                values.copy_from_slice(from);
+            }
+        })
+    });
+    let x = SMatrix::<f64, { 4 * 14 * 14 }, 2>::from_fn(|i, j| ((i * 5 + j * 3) % 11) as f64 / 11.0 - 0.5);
+    let (mut ws1, mut ws2) = (SameWorkspace::<2, f64>::boxed(), ExplicitWorkspace::<2, f64>::boxed());
+    assert_eq!(same.forward(&x, &mut ws1), explicit.forward(&x, &mut ws2));
+}

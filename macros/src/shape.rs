@@ -859,12 +859,15 @@ struct WindowSpec<'a> {
 }
 
 /// Reads `kernel` (required), `stride` (default `default_stride`, or the kernel) and
-/// `padding` (default 0); each is one size or `(height, width)`.
+/// `padding` (default 0); each is one size or `(height, width)`. With `same_ok`, `padding =
+/// same` keeps the height and width: stride 1 and an odd kernel, padded by `(k − 1) / 2`
+/// (PyTorch's `padding='same'` for odd kernels).
 fn window_spec<'a>(
     decl: &LayerDecl,
     opts: &Options<'a>,
     kernel: Option<&'a Value>,
     default_stride: Option<(usize, usize)>,
+    same_ok: bool,
     errors: &mut Errors,
 ) -> Option<WindowSpec<'a>> {
     let name = &decl.name;
@@ -885,10 +888,58 @@ fn window_spec<'a>(
         None => default_stride.or(kernel),
     };
     let padding = match opts.named.get(symbol::PADDING) {
+        Some(Value::Ident(same)) if same == symbol::SAME => {
+            same_padding(decl, same, same_ok, kernel, stride, errors)
+        }
         Some(v) => pair(v, &what, "padding", true, errors),
         None => Some((0, 0)),
     };
     Some(WindowSpec { kernel: kernel?, stride: stride?, padding: padding?, kernel_value })
+}
+
+/// `padding = same`: `(k − 1) / 2` on each axis, for a convolution of stride 1 with an odd
+/// kernel; anything else is an error on `same` saying why.
+fn same_padding(
+    decl: &LayerDecl,
+    same: &syn::Ident,
+    same_ok: bool,
+    kernel: Option<(usize, usize)>,
+    stride: Option<(usize, usize)>,
+    errors: &mut Errors,
+) -> Option<(usize, usize)> {
+    let name = &decl.name;
+    if !same_ok {
+        errors.error(
+            same,
+            format!(
+                "layer `{name}`: `padding = same` is for `Conv2d`; give `{}` its padding as a number",
+                decl.kind
+            ),
+        );
+        return None;
+    }
+    let ((kh, kw), stride) = (kernel?, stride?);
+    if stride != (1, 1) {
+        errors.error(
+            same,
+            format!(
+                "layer `{name}`: `padding = same` keeps the size only with stride 1, but the stride is {}; give the padding as a number",
+                pair_text(stride.0, stride.1)
+            ),
+        );
+        return None;
+    }
+    if kh % 2 == 0 || kw % 2 == 0 {
+        errors.error(
+            same,
+            format!(
+                "layer `{name}`: `padding = same` needs an odd kernel (it pads (k - 1) / 2 on each side), but the kernel is {}",
+                pair_text(kh, kw)
+            ),
+        );
+        return None;
+    }
+    Some(((kh - 1) / 2, (kw - 1) / 2))
 }
 
 /// The window over a `c × h × w` input, with its output size; an error (on the kernel)
@@ -934,7 +985,7 @@ fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<
     );
     let co = out_channels(decl, symbol::CONV2D, &opts, errors);
     let bias = bias_option(decl, &opts, errors);
-    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors);
+    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), true, errors);
     let input = image_input(decl, symbol::CONV2D, prev?, errors)?;
     let geo = fit_window(decl, input, &spec?, errors)?;
     let co = co?;
@@ -1014,7 +1065,7 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
     );
     let co = out_channels(decl, symbol::CONV_TRANSPOSE2D, &opts, errors);
     let bias = bias_option(decl, &opts, errors);
-    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), errors);
+    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), false, errors);
     let (ci, hi, wi) = image_input(decl, symbol::CONV_TRANSPOSE2D, prev?, errors)?;
     let spec = spec?;
     let kernel_value = spec.kernel_value;
@@ -1060,7 +1111,7 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
             return None;
         }
     };
-    let spec = window_spec(decl, &opts, kernel, None, errors);
+    let spec = window_spec(decl, &opts, kernel, None, false, errors);
     if let Some(spec) = &spec
         && (2 * spec.padding.0 > spec.kernel.0 || 2 * spec.padding.1 > spec.kernel.1)
     {

@@ -48,6 +48,8 @@ pub const KERNEL: &str = "kernel";
 pub const STRIDE: &str = "stride";
 /// Convolution and pooling zero padding.
 pub const PADDING: &str = "padding";
+/// `padding = same`.
+pub const SAME: &str = "same";
 /// Whether a dense or convolution layer has a bias (`bias = false` drops it).
 pub const BIAS: &str = "bias";
 /// Batch norm's `ε`.
