@@ -46,10 +46,9 @@ if cargo tree -p sinew-macros -e normal --prefix none | awk '{print $1}' | grep 
 fi
 
 step "cargo package: every crate packs, and carries no data blob over 1 MB"
-for crate in sinew sinew-runtime sinew-macros; do
-    dir=$(cargo metadata --no-deps --format-version 1 \
-        | python3 -c "import json,sys; print(next(p['manifest_path'] for p in json.load(sys.stdin)['packages'] if p['name']=='$crate'))" \
-        | xargs dirname)
+for entry in sinew:. sinew-runtime:runtime sinew-macros:macros; do
+    crate=${entry%%:*}
+    dir=${entry#*:}
     cargo package --quiet --list --allow-dirty -p "$crate" 2>/dev/null | while read -r file; do
         [ -f "$dir/$file" ] || continue
         size=$(stat -c %s "$dir/$file")
