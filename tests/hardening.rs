@@ -689,6 +689,17 @@ fn saves_clean_up_and_take_long_names() {
     io::load(&long, &mut back).unwrap();
     assert_eq!(back, net);
 
+    // A saved file gets the permissions of any file the program creates (not tempfile's
+    // private 0o600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.join("plain.bin");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&long), mode(&plain));
+    }
+
     let target = dir.join("kept.bin");
     std::fs::write(&target, b"previous").unwrap();
     let e = io::write_atomic(&target, |f| {

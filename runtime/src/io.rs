@@ -285,9 +285,14 @@ fn replace_with(
         _ => Path::new("."),
     };
     let suffix = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(&suffix);
+    // The permissions `File::create` gives (0o666 less the umask), not tempfile's private
+    // 0o600: a saved model is an ordinary file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     // Dropping `tmp` on any error removes the temporary file.
-    let mut tmp =
-        tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(&suffix).tempfile_in(dir).map_err(io)?;
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
     write(&mut tmp).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     // Make the rename itself durable where directories can be synced.
