@@ -45,39 +45,48 @@ pub fn stub(net: &Network, io: Option<(usize, usize)>) -> TokenStream {
             }
         }
     });
+    // The passes that are both inherent methods and the `Model` impl's, as in the real
+    // expansion; `vis` is `pub` for the inherent ones.
+    let passes = |vis: TokenStream| {
+        quote! {
+            #vis fn forward<'w, const __B: usize>(
+                &self,
+                _: &::sinew::SMatrix<__T, #inputs, __B>,
+                _: &'w mut #workspace<__B, __T>,
+            ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
+                ::core::unreachable!()
+            }
+            #vis fn forward_train_partial<'w, const __B: usize, R: ::sinew::__private::Rng + ?Sized>(
+                &mut self,
+                _: &::sinew::SMatrix<__T, #inputs, __B>,
+                _: usize,
+                _: &'w mut #train<__B, __T>,
+                _: &mut R,
+            ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
+                ::core::unreachable!()
+            }
+            #vis fn backward<const __B: usize>(
+                &self,
+                _: &::sinew::SMatrix<__T, #inputs, __B>,
+                _: &mut #train<__B, __T>,
+                _: ::core::option::Option<&mut ::sinew::SMatrix<__T, #inputs, __B>>,
+            ) {
+                ::core::unreachable!()
+            }
+        }
+    };
+    let inherent_passes = passes(quote!(pub));
     let model_impl = io.map(|_| {
+        let trait_passes = passes(TokenStream::new());
         quote! {
             impl<__T: ::sinew::Float> ::sinew::Model<__T, #inputs, #outputs> for #name<__T> {
                 type Head = ::sinew::head::Logits;
                 type Workspace<const __B: usize> = #workspace<__B, __T>;
                 type TrainWorkspace<const __B: usize> = #train<__B, __T>;
-                fn forward<'w, const __B: usize>(
-                    &self,
-                    _: &::sinew::SMatrix<__T, #inputs, __B>,
-                    _: &'w mut #workspace<__B, __T>,
-                ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
-                    ::core::unreachable!()
-                }
-                fn forward_train_partial<'w, const __B: usize, R: ::sinew::__private::Rng + ?Sized>(
-                    &mut self,
-                    _: &::sinew::SMatrix<__T, #inputs, __B>,
-                    _: usize,
-                    _: &'w mut #train<__B, __T>,
-                    _: &mut R,
-                ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
-                    ::core::unreachable!()
-                }
+                #trait_passes
                 fn output_and_grad<const __B: usize>(
                     _: &mut #train<__B, __T>,
                 ) -> (&::sinew::SMatrix<__T, #outputs, __B>, &mut ::sinew::SMatrix<__T, #outputs, __B>) {
-                    ::core::unreachable!()
-                }
-                fn backward<const __B: usize>(
-                    &self,
-                    _: &::sinew::SMatrix<__T, #inputs, __B>,
-                    _: &mut #train<__B, __T>,
-                    _: ::core::option::Option<&mut ::sinew::SMatrix<__T, #inputs, __B>>,
-                ) {
                     ::core::unreachable!()
                 }
                 fn gradients<const __B: usize>(_: &#train<__B, __T>) -> &#grads_ty {
@@ -126,36 +135,13 @@ pub fn stub(net: &Network, io: Option<(usize, usize)>) -> TokenStream {
             pub fn zeroed() -> Self { ::core::unreachable!() }
             pub fn init<R: ::sinew::__private::Rng + ?Sized>(_: &mut R) -> Self { ::core::unreachable!() }
             pub fn init_in_place<R: ::sinew::__private::Rng + ?Sized>(&mut self, _: &mut R) { ::core::unreachable!() }
-            pub fn forward<'w, const __B: usize>(
-                &self,
-                _: &::sinew::SMatrix<__T, #inputs, __B>,
-                _: &'w mut #workspace<__B, __T>,
-            ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
-                ::core::unreachable!()
-            }
+            #inherent_passes
             pub fn forward_train<'w, const __B: usize, R: ::sinew::__private::Rng + ?Sized>(
                 &mut self,
                 _: &::sinew::SMatrix<__T, #inputs, __B>,
                 _: &'w mut #train<__B, __T>,
                 _: &mut R,
             ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
-                ::core::unreachable!()
-            }
-            pub fn forward_train_partial<'w, const __B: usize, R: ::sinew::__private::Rng + ?Sized>(
-                &mut self,
-                _: &::sinew::SMatrix<__T, #inputs, __B>,
-                _: usize,
-                _: &'w mut #train<__B, __T>,
-                _: &mut R,
-            ) -> &'w ::sinew::SMatrix<__T, #outputs, __B> {
-                ::core::unreachable!()
-            }
-            pub fn backward<const __B: usize>(
-                &self,
-                _: &::sinew::SMatrix<__T, #inputs, __B>,
-                _: &mut #train<__B, __T>,
-                _: ::core::option::Option<&mut ::sinew::SMatrix<__T, #inputs, __B>>,
-            ) {
                 ::core::unreachable!()
             }
             pub fn train_step<const __B: usize, Y: ?Sized, L, O, R: ?Sized>(

@@ -383,8 +383,7 @@ impl<const B: usize> Fit<B> {
         // rates bound all the others.
         let lr0 = optimizer.learning_rate().as_f64();
         for epoch in [0, self.epochs.saturating_sub(1)] {
-            check_learning_rate(self.schedule.rate(lr0, epoch))
-                .map_err(|e| InvalidHyperparameter { name: "learning rate the schedule gives", ..e })?;
+            self.rate(lr0, epoch)?;
         }
         check_data::<T, Y, IN, OUT>(train, None, "training")?;
         if let Some(dev) = dev {
@@ -458,9 +457,7 @@ impl<const B: usize> Fit<B> {
         let mut order: Vec<usize> = Vec::with_capacity(train.len());
         for epoch in progress.epochs_done..self.epochs {
             let started = Instant::now();
-            let lr = self.schedule.rate(lr0, epoch);
-            check_learning_rate(lr)
-                .map_err(|e| InvalidHyperparameter { name: "learning rate the schedule gives", ..e })?;
+            let lr = self.rate(lr0, epoch)?;
             optimizer.set_learning_rate(T::cast(lr));
             order.clear();
             order.extend(0..train.len());
@@ -485,11 +482,7 @@ impl<const B: usize> Fit<B> {
                     Ok(v) => v,
                     Err(e) => {
                         // Early stopping promised the best weights: keep them.
-                        if let (Some(best), Some(_)) = (&best, progress.best_epoch) {
-                            net.copy_from(best);
-                        }
-                        history.best_epoch = progress.best_epoch;
-                        history.best_score = progress.best_score;
+                        keep_best(net, best.as_deref(), progress, &mut history);
                         return Err(FitError::NonFinite {
                             epoch: epoch + 1,
                             step,
@@ -556,17 +549,36 @@ impl<const B: usize> Fit<B> {
             }
         }
         bar.finish();
-        if let (Some(best), Some(_)) = (&best, progress.best_epoch) {
-            net.copy_from(best);
-        }
-        history.best_epoch = progress.best_epoch;
-        history.best_score = progress.best_score;
+        keep_best(net, best.as_deref(), progress, &mut history);
         Ok(history)
     }
 
     fn min_delta(&self) -> f64 {
         self.early_stopping.map_or(0.0, |e| e.min_delta)
     }
+
+    /// The schedule's rate at `epoch`, which must be finite and `≥ 0`.
+    fn rate(&self, lr0: f64, epoch: usize) -> Result<f64, InvalidHyperparameter> {
+        let lr = self.schedule.rate(lr0, epoch);
+        check_learning_rate(lr)
+            .map_err(|e| InvalidHyperparameter { name: "learning rate the schedule gives", ..e })?;
+        Ok(lr)
+    }
+}
+
+/// The end of a run, finished or diverged: the network takes the best weights (when early
+/// stopping kept them and there was a best epoch) and the history records the best epoch.
+fn keep_best<T: Float, M: Parameters<T>>(
+    net: &mut M,
+    best: Option<&M>,
+    progress: Progress,
+    history: &mut History,
+) {
+    if let (Some(best), Some(_)) = (best, progress.best_epoch) {
+        net.copy_from(best);
+    }
+    history.best_epoch = progress.best_epoch;
+    history.best_score = progress.best_score;
 }
 
 /// The progress bar: drawn only on a terminal, with the `progress` feature.
