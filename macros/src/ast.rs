@@ -14,7 +14,8 @@ pub struct Network {
     pub budget: Option<Budget>,
     pub vis: Visibility,
     pub name: Ident,
-    /// The items that parsed; the ones that did not are already reported.
+    /// The items that parsed; the ones that did not are already reported. Block instances
+    /// are already inlined (see `blocks`).
     pub items: Vec<Item>,
     /// The span of the braces, for errors about the body as a whole.
     pub body_span: Span,
@@ -43,6 +44,38 @@ pub enum Item {
     Input(InputDecl),
     /// `name: Kind(args) -> Activation(args)`.
     Layer(LayerDecl),
+    /// `name: [Block(args), Block(args)]`.
+    Sequence(SequenceDecl),
+}
+
+/// `name: [Kind(args), ...]`: blocks (or layers) one after the other, named `name.0`,
+/// `name.1`, ... as in a PyTorch `nn.Sequential`.
+pub struct SequenceDecl {
+    pub attrs: Vec<Attribute>,
+    pub frozen: bool,
+    pub name: Ident,
+    pub entries: Vec<(Ident, Option<Args>)>,
+}
+
+impl SequenceDecl {
+    /// The entries as layers `name_0`, `name_1`, ... with paths `name.0`, `name.1`, ...
+    pub fn into_layers(self) -> Vec<LayerDecl> {
+        let name = self.name;
+        self.entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, args))| LayerDecl {
+                attrs: self.attrs.clone(),
+                frozen: self.frozen,
+                name: Ident::new(&format!("{name}_{i}"), name.span()),
+                path: format!("{name}.{i}"),
+                kind,
+                args,
+                activation: None,
+                assertion: None,
+            })
+            .collect()
+    }
 }
 
 /// `input: <shape>`.
@@ -53,6 +86,7 @@ pub struct InputDecl {
 }
 
 /// A shape as written.
+#[derive(Clone)]
 pub enum ShapeDecl {
     /// `784`.
     Flat(Value),
@@ -60,13 +94,28 @@ pub enum ShapeDecl {
     Image(Vec<Value>, Span),
 }
 
+/// `block Name(param, ...) { layers }`: layers declared once and used as a layer kind,
+/// each use with its own parameters, named `use.layer` as a PyTorch submodule's.
+pub struct BlockDecl {
+    pub name: Ident,
+    /// Names that the block's sizes may use, given at each use: `Res(16)`.
+    pub params: Vec<Ident>,
+    pub layers: Vec<LayerDecl>,
+    /// The span of the braces.
+    pub body_span: Span,
+}
+
 /// `name: Kind(args) -> Activation(args)`.
+#[derive(Clone)]
 pub struct LayerDecl {
     /// Doc comments on the layer; they go to its field.
     pub attrs: Vec<Attribute>,
     /// `#[frozen]`: never updated, no gradient or optimizer state.
     pub frozen: bool,
     pub name: Ident,
+    /// The PyTorch-style module path (`b1.c1`, `layer1.0.conv1`): the name itself, or for
+    /// a layer inside a block instance the instance's path, a dot and the layer's name.
+    pub path: String,
     pub kind: Ident,
     pub args: Option<Args>,
     pub activation: Option<ActivationDecl>,
@@ -75,18 +124,21 @@ pub struct LayerDecl {
 }
 
 /// `-> Name(args)`.
+#[derive(Clone)]
 pub struct ActivationDecl {
     pub name: Ident,
     pub args: Option<Args>,
 }
 
 /// A parenthesised argument list.
+#[derive(Clone)]
 pub struct Args {
     pub span: Span,
     pub list: Vec<Arg>,
 }
 
 /// One argument.
+#[derive(Clone)]
 pub enum Arg {
     /// `10`.
     Positional(Value),

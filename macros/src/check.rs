@@ -32,6 +32,7 @@ pub fn input<'a>(net: &'a Network, errors: &mut Errors) -> Option<&'a InputDecl>
             Item::Layer(layer) => {
                 first_layer.get_or_insert(layer);
             }
+            Item::Sequence(_) => {}
         }
     }
     if found.is_none() && !net.incomplete {

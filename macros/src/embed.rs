@@ -82,7 +82,7 @@ pub fn embedded(
                 fields_f64.push(quote!(#field_ident: ::sinew::embed::zeros_f64()));
                 continue;
             };
-            let full = format!("{name}.{}", t.suffix);
+            let full = format!("{}.{}", layer.path, t.suffix);
             expected.insert(full.clone());
             let Some(info) = in_file.get(&full) else {
                 let present: Vec<&str> = {
@@ -139,7 +139,7 @@ pub fn embedded(
         .layers
         .iter()
         .filter(|l| matches!(l.kind, crate::shape::Kind::BatchNorm { .. }))
-        .map(|l| format!("{}.num_batches_tracked", l.name))
+        .map(|l| format!("{}.num_batches_tracked", l.path))
         .collect();
     let mut extra: Vec<&String> =
         in_file.keys().filter(|k| !expected.contains(*k) && !batch_norms.contains(*k)).collect();

@@ -214,7 +214,7 @@ pub fn stub(net: &Network, io: Option<(usize, usize)>) -> TokenStream {
 fn input_size(net: &Network) -> Option<usize> {
     let decl = net.items.iter().find_map(|i| match i {
         Item::Input(d) => Some(d),
-        Item::Layer(_) => None,
+        _ => None,
     })?;
     match &decl.shape {
         ShapeDecl::Flat(v) => int(v),

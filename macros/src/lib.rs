@@ -7,10 +7,12 @@
 //! so that user code does not cascade into more errors.
 
 mod ast;
+mod blocks;
 mod check;
 mod embed;
 mod expand;
 mod fallback;
+mod graph;
 mod memory;
 mod parse;
 mod report;

@@ -21,7 +21,7 @@ fn stored(layer: &Layer) -> u128 {
         Kind::Conv2d { co, geo, .. } => geo.patch() * co + co,
         Kind::ConvTranspose2d { ci, co, geo, .. } => geo.patch() * ci + co,
         Kind::BatchNorm { channels, .. } => 4 * channels,
-        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => 0,
+        _ => 0,
     };
     v as u128
 }
@@ -31,7 +31,13 @@ fn inference(layer: &Layer, b: u128) -> u128 {
     let n = layer.output.len() as u128;
     match layer.kind {
         Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => n * b + geo.unfolded() as u128,
-        Kind::Dense { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::BatchNorm { .. } => n * b,
+        Kind::Dense { .. }
+        | Kind::MaxPool { .. }
+        | Kind::AvgPool { .. }
+        | Kind::BatchNorm { .. }
+        | Kind::GlobalAvgPool { .. }
+        | Kind::Add
+        | Kind::Concat { .. } => n * b,
         Kind::Dropout { .. } | Kind::Flatten => 0,
     }
 }
@@ -40,7 +46,9 @@ fn inference(layer: &Layer, b: u128) -> u128 {
 fn training(layer: &Layer, b: u128) -> u128 {
     let n = layer.output.len() as u128;
     match layer.kind {
-        Kind::Dense { .. } | Kind::AvgPool { .. } => 2 * n * b,
+        Kind::Dense { .. } | Kind::AvgPool { .. } | Kind::GlobalAvgPool { .. } | Kind::Add | Kind::Concat { .. } => {
+            2 * n * b
+        }
         Kind::Dropout { .. } | Kind::MaxPool { .. } => 3 * n * b,
         Kind::Conv2d { geo, .. } => {
             let cols = geo.unfolded() as u128;

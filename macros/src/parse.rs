@@ -13,17 +13,40 @@ use syn::{
     Attribute, Ident, LitBool, LitFloat, LitInt, LitStr, Token, Visibility, braced, bracketed, parenthesized,
 };
 
-/// Parses the whole invocation. A malformed header is fatal (`Err`); malformed items are
-/// recorded in `errors` and skipped.
+/// Parses the whole invocation: any `block` declarations, then the network. A malformed
+/// header is fatal (`Err`); malformed items are recorded in `errors` and skipped.
 pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> {
-    let parser = |stream: ParseStream| -> syn::Result<(
-        Vec<Attribute>,
-        Visibility,
-        Ident,
-        TokenStream,
-        proc_macro2::Span,
-    )> {
-        let attrs = stream.call(Attribute::parse_outer)?;
+    type Header = (Vec<(Ident, Vec<Ident>, TokenStream, proc_macro2::Span)>, Vec<Attribute>, Visibility, Ident, TokenStream, proc_macro2::Span);
+    let parser = |stream: ParseStream| -> syn::Result<Header> {
+        let mut blocks = Vec::new();
+        let attrs = loop {
+            // Doc comments may precede a block; they document the declaration only.
+            let attrs = stream.call(Attribute::parse_outer)?;
+            if !(stream.peek(Ident) && stream.fork().parse::<Ident>().is_ok_and(|i| i == symbol::BLOCK)) {
+                break attrs;
+            }
+            if let Some(attr) = attrs.iter().find(|a| !a.path().is_ident("doc")) {
+                return Err(syn::Error::new_spanned(attr, "a block takes doc comments only"));
+            }
+            stream.parse::<Ident>()?;
+            let name: Ident = stream.parse().map_err(|e| {
+                syn::Error::new(e.span(), "expected the block's name: `block Name(params) { layers }`")
+            })?;
+            let mut params = Vec::new();
+            if stream.peek(syn::token::Paren) {
+                let content;
+                parenthesized!(content in stream);
+                let list = content.parse_terminated(<Ident as syn::parse::Parse>::parse, Token![,])?;
+                params.extend(list);
+            }
+            if !stream.peek(syn::token::Brace) {
+                return Err(stream.error(format!("expected `{{` after `block {name}`: `block {name} {{ c1: Conv2d(16, kernel = 3), ... }}`")));
+            }
+            let content;
+            let brace = braced!(content in stream);
+            let body: TokenStream = content.parse()?;
+            blocks.push((name, params, body, brace.span.join()));
+        };
         let vis: Visibility = stream.parse()?;
         if !stream.peek(Token![struct]) {
             return Err(stream.error("expected `struct`: a network is declared as `pub struct Name { input: ..., layer: ..., }`"));
@@ -46,21 +69,38 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
         }
         if !stream.is_empty() {
             return Err(stream.error(
-                "unexpected tokens after the network's body; `network!` declares one network",
+                "unexpected tokens after the network's body; `network!` declares one network (blocks come before it)",
             ));
         }
-        Ok((attrs, vis, name, body, brace.span.join()))
+        Ok((blocks, attrs, vis, name, body, brace.span.join()))
     };
-    let (attrs, vis, name, body, body_span) = parser.parse2(input)?;
+    let (block_decls, attrs, vis, name, body, body_span) = parser.parse2(input)?;
 
-    let mut items = Vec::new();
     let before = errors.len();
+    let mut blocks = Vec::new();
+    for (block, params, body, span) in block_decls {
+        let mut layers = Vec::new();
+        for chunk in split_top_level_commas(body, errors) {
+            match item.parse2(chunk) {
+                Ok(Item::Layer(layer)) => layers.push(layer),
+                Ok(Item::Input(decl)) => errors.error(
+                    &decl.key,
+                    format!("block `{block}` takes no `input`: its input is whatever feeds it, named `input` inside the block"),
+                ),
+                Ok(Item::Sequence(seq)) => layers.extend(seq.into_layers()),
+                Err(e) => errors.push(e),
+            }
+        }
+        blocks.push(crate::ast::BlockDecl { name: block, params, layers, body_span: span });
+    }
+    let mut items = Vec::new();
     for chunk in split_top_level_commas(body, errors) {
         match item.parse2(chunk) {
             Ok(item) => items.push(item),
             Err(e) => errors.push(e),
         }
     }
+    let items = crate::blocks::inline(items, &blocks, errors);
     let (attrs, weights, budget) = network_attributes(attrs, errors);
     Ok(Network { attrs, weights, budget, vis, name, items, body_span, incomplete: errors.len() > before })
 }
@@ -252,6 +292,28 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         expect_end(stream, "after the input shape")?;
         return Ok(Item::Input(InputDecl { key: name, shape }));
     }
+    if stream.peek(syn::token::Bracket) {
+        // `layer1: [Res(16), Res(16)]`: a sequence, its entries named `layer1.0`, ...
+        let content;
+        bracketed!(content in stream);
+        let mut entries = Vec::new();
+        while !content.is_empty() {
+            let kind: Ident = content.parse().map_err(|e| {
+                syn::Error::new(e.span(), format!("expected a block or layer kind in sequence `{name}`, e.g. `[Res(16), Res(16)]`"))
+            })?;
+            let args = if content.peek(syn::token::Paren) { Some(parse_args(&content)?) } else { None };
+            entries.push((kind, args));
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        expect_end(stream, &format!("after sequence `{name}`"))?;
+        if entries.is_empty() {
+            return Err(syn::Error::new(name.span(), format!("sequence `{name}` is empty; list its blocks, e.g. `{name}: [Res(16), Res(16)]`")));
+        }
+        return Ok(Item::Sequence(crate::ast::SequenceDecl { attrs, frozen, name, entries }));
+    }
     let kind: Ident = stream.parse().map_err(|e| {
         syn::Error::new(e.span(), format!("expected a layer kind after `{name}:`, e.g. `Dense(10)`"))
     })?;
@@ -278,7 +340,7 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         None
     };
     expect_end(stream, &format!("after layer `{name}`"))?;
-    Ok(Item::Layer(LayerDecl { attrs, frozen, name, kind, args, activation, assertion }))
+    Ok(Item::Layer(LayerDecl { attrs, frozen, path: name.to_string(), name, kind, args, activation, assertion }))
 }
 
 fn expect_end(stream: ParseStream, context: &str) -> syn::Result<()> {

@@ -12,6 +12,8 @@ use quote::ToTokens;
 use std::collections::BTreeMap;
 use syn::{Attribute, Ident};
 
+use crate::graph;
+
 /// The largest number of values one tensor or buffer may hold (2^31): beyond that rustc
 /// itself rejects the array types, with a far less helpful message.
 const MAX_TENSOR: u128 = 1 << 31;
@@ -153,11 +155,42 @@ pub enum Kind {
         eps: f64,
         momentum: f64,
     },
+    /// The mean of each channel over its `spatial` positions: an image to `channels`
+    /// features.
+    GlobalAvgPool {
+        channels: usize,
+        spatial: usize,
+    },
+    /// The sum of two or more values of one shape.
+    Add,
+    /// Two or more values stacked: images along channels, vectors along features.
+    Concat {
+        output: Shape,
+    },
+}
+
+/// Where a layer reads a value from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// The network input.
+    Input,
+    /// The output of the layer at this index of `Model::layers` (always an earlier one).
+    Layer(usize),
 }
 
 /// A resolved layer.
 pub struct Layer {
+    /// The field name (`b1_c1` for layer `c1` of block use `b1`).
     pub name: Ident,
+    /// The PyTorch module path that names its tensors (`b1.c1`).
+    pub path: String,
+    /// The values it reads, in order: one for most kinds (the previous layer unless
+    /// `from = ..` says otherwise), two or more for `Add` and `Concat`.
+    pub inputs: Vec<Source>,
+    /// The names of `inputs` as written (`input` for the network input).
+    pub input_names: Vec<String>,
+    /// Whether the single input was named with `from = ..` rather than implied.
+    pub explicit_from: bool,
     /// Attributes written on the layer (doc comments).
     pub attrs: Vec<Attribute>,
     pub kind: Kind,
@@ -217,6 +250,16 @@ impl Layer {
                     symbol::MOMENTUM
                 )
             }
+            Kind::GlobalAvgPool { .. } => symbol::GLOBAL_AVG_POOL.into(),
+            Kind::Add => format!("{}({})", symbol::ADD, self.input_names.join(", ")),
+            Kind::Concat { .. } => format!("{}({})", symbol::CONCAT, self.input_names.join(", ")),
+        };
+        let kind = match (&self.kind, self.explicit_from, self.input_names.first()) {
+            (Kind::Add | Kind::Concat { .. }, _, _) | (_, false, _) | (_, _, None) => kind,
+            (_, true, Some(from)) => match kind.strip_suffix(')') {
+                Some(open) => format!("{open}, {} = {from})", symbol::FROM),
+                None => format!("{kind}({} = {from})", symbol::FROM),
+            },
         };
         match self.activation {
             Activation::Identity => format!("{}: {kind}", self.name),
@@ -246,8 +289,19 @@ impl Layer {
                 ci * co * geo.kh * geo.kw + if bias { co } else { 0 }
             }
             Kind::BatchNorm { channels, .. } => 2 * channels,
-            Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => 0,
+            _ => 0,
         }
+    }
+
+    /// Whether the layer has buffers of its own in training: `Flatten` shares its input's.
+    pub fn has_training_buffer(&self) -> bool {
+        self.kind != Kind::Flatten
+    }
+
+    /// Whether the layer has buffers of its own at inference: `Flatten` and `Dropout`
+    /// (the identity then) pass their input on.
+    pub fn has_inference_buffer(&self) -> bool {
+        !matches!(self.kind, Kind::Flatten | Kind::Dropout { .. })
     }
 }
 
@@ -274,6 +328,35 @@ impl Model<'_> {
             .map_or(Activation::Identity, |l| l.activation)
     }
 
+    /// The shape of a value.
+    pub fn shape_of(&self, source: Source) -> Shape {
+        match source {
+            Source::Input => self.input,
+            Source::Layer(i) => self.layers[i].output,
+        }
+    }
+
+    /// Where a value is stored in training: `Flatten` shares its input's buffers, so a
+    /// chain of them leads back to the layer (or the input) that owns them.
+    pub fn training_owner(&self, mut source: Source) -> Source {
+        while let Source::Layer(i) = source
+            && !self.layers[i].has_training_buffer()
+        {
+            source = self.layers[i].inputs[0];
+        }
+        source
+    }
+
+    /// Where a value is stored at inference: `Flatten` and `Dropout` pass their input on.
+    pub fn inference_owner(&self, mut source: Source) -> Source {
+        while let Source::Layer(i) = source
+            && !self.layers[i].has_inference_buffer()
+        {
+            source = self.layers[i].inputs[0];
+        }
+        source
+    }
+
     /// Whether any layer is `#[frozen]`.
     pub fn has_frozen(&self) -> bool {
         self.layers.iter().any(|l| l.frozen)
@@ -285,29 +368,56 @@ impl Model<'_> {
     }
 }
 
-/// Resolves every layer in order. Returns `None` when anything is wrong (all of it is
-/// reported in `errors`).
+/// Resolves every layer in declaration order, which is a topological order of the graph:
+/// a layer reads the input or earlier layers only. Returns `None` when anything is wrong
+/// (all of it is reported in `errors`).
 pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Errors) -> Option<Model<'a>> {
     let input_shape = input.and_then(|decl| input_shape(decl, errors));
-    // The shape flowing into the next layer; `None` once something before it is unknown,
-    // so that one mistake does not cascade into mismatch errors further down.
-    let mut current: Option<Prev> =
-        input_shape.map(|shape| Prev { shape, producer: Producer::Input, batch_norm: false });
+    let decls: Vec<&LayerDecl> = net
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Layer(decl) => Some(decl),
+            _ => None,
+        })
+        .collect();
+    // What each layer produces, `None` where it could not be resolved: a layer reading
+    // one of those is skipped quietly, so that one mistake does not cascade into mismatch
+    // errors further down.
+    let mut produced: Vec<Option<Prev>> = Vec::with_capacity(decls.len());
     let mut layers = Vec::new();
     let mut ok = input_shape.is_some();
-    for item in &net.items {
-        let Item::Layer(decl) = item else { continue };
-        match layer(decl, current.as_ref(), errors) {
+    for (index, decl) in decls.iter().enumerate() {
+        let resolved = graph::sources(decl, index, &decls, errors).and_then(|sources| {
+            let prevs: Option<Vec<Prev>> = sources
+                .iter()
+                .map(|r| match r.source {
+                    Source::Input => input_shape.map(|shape| Prev {
+                        shape,
+                        producer: Producer::Input,
+                        batch_norm: false,
+                    }),
+                    Source::Layer(j) => produced[j].clone().map(|mut prev| {
+                        if r.explicit {
+                            prev.producer = prev.producer.named();
+                        }
+                        prev
+                    }),
+                })
+                .collect();
+            layer(decl, &sources, prevs.as_deref(), errors)
+        });
+        match resolved {
             Some(layer) => {
-                current = Some(Prev {
+                produced.push(Some(Prev {
                     shape: layer.output,
-                    producer: Producer::Layer(layer.name.to_string()),
+                    producer: Producer::Layer { name: layer.name.to_string(), previous: true },
                     batch_norm: matches!(layer.kind, Kind::BatchNorm { .. }),
-                });
+                }));
                 layers.push(layer);
             }
             None => {
-                current = None;
+                produced.push(None);
                 ok = false;
             }
         }
@@ -319,6 +429,9 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
         );
         ok = false;
     }
+    if ok {
+        ok = graph::all_used(net, &layers, errors);
+    }
     if !ok || !errors.is_empty() {
         return None;
     }
@@ -326,28 +439,50 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
 }
 
 /// What flows into a layer.
-struct Prev {
-    shape: Shape,
-    producer: Producer,
+#[derive(Clone)]
+pub(crate) struct Prev {
+    pub(crate) shape: Shape,
+    pub(crate) producer: Producer,
     batch_norm: bool,
 }
 
 /// Who produced the shape flowing into a layer, for messages.
-enum Producer {
+#[derive(Clone)]
+pub(crate) enum Producer {
     Input,
-    Layer(String),
+    /// A layer: the previous one (read implicitly) or one named with `from` / in `Add`.
+    Layer { name: String, previous: bool },
 }
 
 impl Producer {
-    fn produces(&self, shape: Shape) -> String {
+    /// The same producer, named by the reader rather than implied.
+    fn named(self) -> Self {
+        match self {
+            Producer::Layer { name, .. } => Producer::Layer { name, previous: false },
+            input => input,
+        }
+    }
+
+    /// `layer `c1``, `the network input`.
+    pub(crate) fn who(&self) -> String {
+        match self {
+            Producer::Input => String::from("the network input"),
+            Producer::Layer { name, .. } => format!("`{name}`"),
+        }
+    }
+
+    pub(crate) fn produces(&self, shape: Shape) -> String {
+        let layer = |name: &str, previous: bool| {
+            if previous { format!("the previous layer `{name}`") } else { format!("layer `{name}`") }
+        };
         match (self, shape) {
             (Producer::Input, Shape::Flat(n)) => format!("the network input has {n} features"),
             (Producer::Input, image) => format!("the network input is an image {}", image.text()),
-            (Producer::Layer(name), Shape::Flat(n)) => {
-                format!("the previous layer `{name}` produces {n} features")
+            (Producer::Layer { name, previous }, Shape::Flat(n)) => {
+                format!("{} produces {n} features", layer(name, *previous))
             }
-            (Producer::Layer(name), image) => {
-                format!("the previous layer `{name}` produces an image {}", image.text())
+            (Producer::Layer { name, previous }, image) => {
+                format!("{} produces an image {}", layer(name, *previous), image.text())
             }
         }
     }
@@ -523,6 +658,7 @@ fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut E
     for arg in decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list) {
         match arg {
             Arg::Positional(v) => out.positional.push(v),
+            Arg::Named { name, .. } if name == symbol::FROM => {}
             Arg::Named { name, value } => {
                 let key = name.to_string();
                 if !allowed.contains(&key.as_str()) {
@@ -556,9 +692,18 @@ fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut E
     out
 }
 
-fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Layer> {
+fn layer(
+    decl: &LayerDecl,
+    sources: &[graph::Reference],
+    prevs: Option<&[Prev]>,
+    errors: &mut Errors,
+) -> Option<Layer> {
     let kind_name = decl.kind.to_string();
+    let prev = prevs.and_then(|p| p.first());
     let kind = match kind_name.as_str() {
+        symbol::ADD => graph::add(decl, sources, prevs, errors),
+        symbol::CONCAT => graph::concat(decl, sources, prevs, errors),
+        symbol::GLOBAL_AVG_POOL => global_avg_pool(decl, prev, errors),
         symbol::DENSE => dense(decl, prev, errors),
         symbol::DROPOUT => dropout(decl, prev, errors),
         symbol::CONV2D => conv2d(decl, prev, errors),
@@ -580,7 +725,9 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
         Kind::ConvTranspose2d { co, geo, .. } => Shape::Image { c: co, h: geo.h, w: geo.w },
         Kind::MaxPool { geo } | Kind::AvgPool { geo } => Shape::Image { c: geo.c, h: geo.ho, w: geo.wo },
         Kind::Flatten => Shape::Flat(input.len()),
-        Kind::Dropout { .. } | Kind::BatchNorm { .. } => input,
+        Kind::Dropout { .. } | Kind::BatchNorm { .. } | Kind::Add => input,
+        Kind::GlobalAvgPool { channels, .. } => Shape::Flat(channels),
+        Kind::Concat { output } => output,
     };
     if activation == Activation::Softmax && matches!(output, Shape::Image { .. }) {
         let name = decl.activation.as_ref().map(|a| &a.name);
@@ -622,6 +769,10 @@ fn layer(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<L
     }
     let layer = Layer {
         name: decl.name.clone(),
+        path: decl.path.clone(),
+        inputs: sources.iter().map(|r| r.source).collect(),
+        input_names: sources.iter().map(|r| r.name.clone()).collect(),
+        explicit_from: sources.len() == 1 && sources[0].explicit,
         attrs: decl.attrs.clone(),
         kind,
         activation,
@@ -666,7 +817,7 @@ fn image_input(
         flat @ Shape::Flat(_) => {
             let hint = match prev.producer {
                 Producer::Input => "declare the input as an image, e.g. `input: [1, 28, 28]`".to_string(),
-                Producer::Layer(_) => "image layers go before `Flatten` and dense layers".to_string(),
+                Producer::Layer { .. } => "image layers go before `Flatten` and dense layers".to_string(),
             };
             errors.error(
                 &decl.kind,
@@ -699,6 +850,7 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
     let mut bias = Some(true);
     for arg in &args.list {
         match arg {
+            Arg::Named { name: option, .. } if option == symbol::FROM => {}
             Arg::Named { name: option, value } if option == symbol::BIAS => {
                 bias = flag(value, &what, symbol::BIAS, errors);
             }
@@ -781,6 +933,7 @@ fn dropout(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
     let list = decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list);
     for arg in list {
         match arg {
+            Arg::Named { name: option, .. } if option == symbol::FROM => {}
             Arg::Named { name: option, value } if option == symbol::KEEP => {
                 seen = true;
                 keep = match number(value) {
@@ -1131,6 +1284,26 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
     Some(if kind == symbol::MAX_POOL2D { Kind::MaxPool { geo } } else { Kind::AvgPool { geo } })
 }
 
+/// Rule: `GlobalAvgPool` takes the mean of each channel of an image over its height and
+/// width (PyTorch's `AdaptiveAvgPool2d(1)` then `flatten`), giving one feature per
+/// channel; it takes no arguments and no activation.
+fn global_avg_pool(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, symbol::GLOBAL_AVG_POOL, &[], errors);
+    if let Some(v) = opts.positional.first() {
+        errors.error(
+            *v,
+            format!("`GlobalAvgPool` layer `{}` takes no arguments: it averages every channel over the whole image", decl.name),
+        );
+        return None;
+    }
+    no_activation(decl, "global average pooling", errors)?;
+    let (c, h, w) = image_input(decl, symbol::GLOBAL_AVG_POOL, prev?, errors)?;
+    if !opts.valid {
+        return None;
+    }
+    Some(Kind::GlobalAvgPool { channels: c, spatial: h * w })
+}
+
 /// Rule: `Flatten` turns an image into its `C·H·W` features, in place; on a flat input it
 /// would do nothing.
 fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
@@ -1195,7 +1368,7 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
         return None;
     }
     if prev.batch_norm {
-        let Producer::Layer(before) = &prev.producer else { return None };
+        let Producer::Layer { name: before, .. } = &prev.producer else { return None };
         errors.error(
             &decl.kind,
             format!("`BatchNorm` layer `{}` directly follows `BatchNorm` layer `{before}`, whose output is already normalised; remove one", decl.name),

@@ -19,9 +19,31 @@ pub const AVG_POOL2D: &str = "AvgPool2d";
 pub const FLATTEN: &str = "Flatten";
 /// `name: BatchNorm`.
 pub const BATCH_NORM: &str = "BatchNorm";
+/// `name: GlobalAvgPool`: the mean of each channel of an image.
+pub const GLOBAL_AVG_POOL: &str = "GlobalAvgPool";
+/// `name: Add(a, b, ...)`: the sum of values of one shape.
+pub const ADD: &str = "Add";
+/// `name: Concat(a, b, ...)`: images stacked along channels, or vectors along features.
+pub const CONCAT: &str = "Concat";
 /// Every layer kind.
-pub const LAYERS: &[&str] =
-    &[DENSE, CONV2D, CONV_TRANSPOSE2D, MAX_POOL2D, AVG_POOL2D, FLATTEN, BATCH_NORM, DROPOUT];
+pub const LAYERS: &[&str] = &[
+    DENSE,
+    CONV2D,
+    CONV_TRANSPOSE2D,
+    MAX_POOL2D,
+    AVG_POOL2D,
+    GLOBAL_AVG_POOL,
+    FLATTEN,
+    BATCH_NORM,
+    DROPOUT,
+    ADD,
+    CONCAT,
+];
+
+/// `block Name(params) { layers }` before the network.
+pub const BLOCK: &str = "block";
+/// `from = name`: the value a one-input layer reads, when not the previous layer's.
+pub const FROM: &str = "from";
 
 /// Activations.
 pub const IDENTITY: &str = "Identity";

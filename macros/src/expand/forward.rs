@@ -1,40 +1,61 @@
 //! The inference and training forward passes.
 
 use super::{Names, layers};
-use crate::shape::{Kind, Model};
+use crate::shape::{Kind, Model, Source};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Ident;
 
-/// The layer whose training buffers hold the network output (the last one with buffers:
-/// a trailing `Flatten` shares its input's).
+/// The layer whose training buffers hold the network output (a trailing `Flatten`
+/// shares its input's).
 pub fn last_buffer(model: &Model) -> Ident {
-    let last =
-        model.layers.iter().rev().find(|l| layers::training_buffer(l).is_some()).map(|l| l.name.clone());
-    // `resolve` guarantees a layer with parameters, and those have buffers.
-    last.unwrap_or_else(|| model.net.name.clone())
+    let last = Source::Layer(model.layers.len() - 1);
+    match model.training_owner(last) {
+        Source::Layer(i) => model.layers[i].name.clone(),
+        // `resolve` guarantees a layer with parameters, and so a layer with buffers.
+        Source::Input => model.net.name.clone(),
+    }
 }
 
-/// `pub fn forward`: dropout and flatten are the identity, so each layer reads the last
-/// buffer written.
+/// A value at inference: `x`, or a layer's output in `ws`.
+fn inference_value(model: &Model, source: Source) -> TokenStream {
+    match model.inference_owner(source) {
+        Source::Input => quote!(x),
+        Source::Layer(i) => {
+            let path = layers::value_path(&model.layers[i], quote!(ws));
+            quote!(&#path)
+        }
+    }
+}
+
+/// A value in training: `x`, or a layer's output in `tw`.
+pub fn training_value(model: &Model, source: Source) -> TokenStream {
+    match model.training_owner(source) {
+        Source::Input => quote!(x),
+        Source::Layer(i) => {
+            let name = &model.layers[i].name;
+            quote!(&tw.#name.value)
+        }
+    }
+}
+
+/// `pub fn forward`: the layers in declaration order (a topological order of the graph);
+/// dropout and flatten are the identity, so their readers read what they read.
 pub fn inference(model: &Model, names: &Names) -> TokenStream {
     let Names { input, output, workspace, .. } = names;
-    let mut current = quote!(x);
     let mut body = TokenStream::new();
     for layer in &model.layers {
         let comment = format!(" {}", layer.text());
-        let step = layers::forward(layer, &current);
+        let inputs: Vec<TokenStream> = layer.inputs.iter().map(|s| inference_value(model, *s)).collect();
+        let step = layers::forward(layer, model, &inputs);
         if !step.is_empty() {
             body.extend(quote_spanned! {layer.span=>
                 #[doc = #comment]
                 { #step }
             });
         }
-        if layers::inference_buffer(layer).is_some() {
-            let path = layers::value_path(layer, quote!(ws));
-            current = quote!(&#path);
-        }
     }
+    let current = inference_value(model, Source::Layer(model.layers.len() - 1));
     quote! {
         /// Inference on a batch of `B` samples (one per column): dropout is off and batch
         /// norm uses its running statistics. The output lives in `ws`; nothing is allocated.
@@ -57,22 +78,19 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
 /// `pub fn forward_train_partial` and `forward_train`.
 pub fn training(model: &Model, names: &Names) -> TokenStream {
     let Names { input, output, train, .. } = names;
-    let mut current = quote!(x);
     let mut body = TokenStream::new();
     for layer in &model.layers {
         let comment = format!(" {}", layer.text());
-        let step = layers::forward_train(layer, &current);
+        let inputs: Vec<TokenStream> = layer.inputs.iter().map(|s| training_value(model, *s)).collect();
+        let step = layers::forward_train(layer, model, &inputs);
         if !step.is_empty() {
             body.extend(quote_spanned! {layer.span=>
                 #[doc = #comment]
                 { #step }
             });
         }
-        if layers::training_buffer(layer).is_some() {
-            let name = &layer.name;
-            current = quote!(&tw.#name.value);
-        }
     }
+    let current = training_value(model, Source::Layer(model.layers.len() - 1));
     let uses_rng = model.layers.iter().any(|l| matches!(l.kind, Kind::Dropout { .. }));
     let silence = (!uses_rng).then(|| quote!(let _ = rng;));
     let batch_norm = model.has_batch_norm().then(|| {

@@ -2,7 +2,7 @@
 //! its statements in the forward, training and backward passes.
 
 use super::{activation_value, lit};
-use crate::shape::{Activation, Geo, Kind, Layer, Model};
+use crate::shape::{Activation, Geo, Kind, Layer, Model, Source};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -32,7 +32,7 @@ pub fn field_type(layer: &Layer) -> Option<TokenStream> {
             let c = lit(channels);
             quote!(::sinew::layers::BatchNorm<T, #c>)
         }
-        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => return None,
+        _ => return None,
     })
 }
 
@@ -53,9 +53,13 @@ pub fn inference_buffer(layer: &Layer) -> Option<TokenStream> {
             let cols = lit(geo.positions() * geo.patch());
             quote!(::sinew::layers::ConvScratch<T, #n, #cols, B>)
         }
-        Kind::Dense { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::BatchNorm { .. } => {
-            quote!(::sinew::SMatrix<T, #n, B>)
-        }
+        Kind::Dense { .. }
+        | Kind::MaxPool { .. }
+        | Kind::AvgPool { .. }
+        | Kind::BatchNorm { .. }
+        | Kind::GlobalAvgPool { .. }
+        | Kind::Add
+        | Kind::Concat { .. } => quote!(::sinew::SMatrix<T, #n, B>),
         Kind::Dropout { .. } | Kind::Flatten => return None,
     })
 }
@@ -64,7 +68,9 @@ pub fn inference_buffer(layer: &Layer) -> Option<TokenStream> {
 pub fn training_buffer(layer: &Layer) -> Option<TokenStream> {
     let n = lit(layer.output.len());
     Some(match layer.kind {
-        Kind::Dense { .. } | Kind::AvgPool { .. } => quote!(::sinew::layers::Buffers<T, #n, B>),
+        Kind::Dense { .. } | Kind::AvgPool { .. } | Kind::GlobalAvgPool { .. } | Kind::Add | Kind::Concat { .. } => {
+            quote!(::sinew::layers::Buffers<T, #n, B>)
+        }
         Kind::Dropout { .. } => quote!(::sinew::layers::DropoutBuffers<T, #n, B>),
         Kind::Conv2d { geo, .. } => {
             let cols = lit(geo.positions() * geo.patch());
@@ -93,10 +99,34 @@ pub fn apply_activation(act: Activation, values: TokenStream, features: usize) -
     quote!(::sinew::activation::Activation::forward(&#value, #values.as_mut_slice(), #n);)
 }
 
-/// The inference statements of a layer reading `input` (an expression of type
-/// `&SMatrix`); empty for the identity layers.
-pub fn forward(layer: &Layer, input: &TokenStream) -> TokenStream {
+/// The statements of the layers that join values, the same in inference and training:
+/// `out` is the output buffer, `inputs` the values read.
+fn join(layer: &Layer, model: &Model, inputs: &[TokenStream], out: &TokenStream) -> Option<TokenStream> {
+    Some(match layer.kind {
+        Kind::Add => quote!(::sinew::layers::Add::forward(&[#(#inputs),*], &mut #out);),
+        Kind::Concat { .. } => {
+            let mut offset = 0;
+            let mut steps = TokenStream::new();
+            for (input, source) in inputs.iter().zip(&layer.inputs) {
+                let at = lit(offset);
+                steps.extend(quote!(::sinew::layers::Concat::forward(#input, #at, &mut #out);));
+                offset += model.shape_of(*source).len();
+            }
+            steps
+        }
+        Kind::GlobalAvgPool { spatial, .. } => {
+            let (s, input) = (lit(spatial), &inputs[0]);
+            quote!(::sinew::layers::GlobalAvgPool::forward(#s, #input, &mut #out);)
+        }
+        _ => return None,
+    })
+}
+
+/// The inference statements of a layer reading `inputs` (expressions of type `&SMatrix`);
+/// empty for the identity layers.
+pub fn forward(layer: &Layer, model: &Model, inputs: &[TokenStream]) -> TokenStream {
     let name = &layer.name;
+    let input = &inputs[0];
     let out = value_path(layer, quote!(ws));
     let step = match layer.kind {
         Kind::Dense { .. } => quote!(self.#name.forward(#input, &mut #out);),
@@ -116,15 +146,19 @@ pub fn forward(layer: &Layer, input: &TokenStream) -> TokenStream {
             let (s, e) = (lit(spatial), proc_macro2::Literal::f64_suffixed(eps));
             quote!(self.#name.forward(#s, #e, #input, &mut #out);)
         }
+        Kind::Add | Kind::Concat { .. } | Kind::GlobalAvgPool { .. } => {
+            join(layer, model, inputs, &out).unwrap_or_default()
+        }
         Kind::Dropout { .. } | Kind::Flatten => return TokenStream::new(),
     };
     let act = apply_activation(layer.activation, out, layer.output.len());
     quote!(#step #act)
 }
 
-/// The training statements of a layer reading `input`.
-pub fn forward_train(layer: &Layer, input: &TokenStream) -> TokenStream {
+/// The training statements of a layer reading `inputs`.
+pub fn forward_train(layer: &Layer, model: &Model, inputs: &[TokenStream]) -> TokenStream {
     let name = &layer.name;
+    let input = &inputs[0];
     let out = quote!(tw.#name.value);
     let step = match layer.kind {
         Kind::Dense { .. } => quote!(self.#name.forward(#input, &mut #out);),
@@ -156,6 +190,9 @@ pub fn forward_train(layer: &Layer, input: &TokenStream) -> TokenStream {
             );
             quote!(self.#name.forward_train(#s, #e, #m, samples, #input, &mut #out, &mut tw.#name.stats);)
         }
+        Kind::Add | Kind::Concat { .. } | Kind::GlobalAvgPool { .. } => {
+            join(layer, model, inputs, &out).unwrap_or_default()
+        }
         Kind::Flatten => return TokenStream::new(),
     };
     let act = apply_activation(layer.activation, out, layer.output.len());
@@ -170,12 +207,85 @@ pub enum Dest {
     Input,
 }
 
+/// One value a layer reads, seen from the backward pass.
+pub struct Edge {
+    /// The value itself (e.g. `&tw.c1.value`, or `x`).
+    pub value: TokenStream,
+    /// Where its gradient goes.
+    pub dest: Dest,
+    /// Whether this edge adds to a gradient another reader already wrote (`Store::Add`)
+    /// rather than writing it (`Store::Overwrite`).
+    pub add: bool,
+    /// Whether the gradient is always needed (a trained layer lies below); otherwise it is
+    /// computed only when the caller asked for `dL/dx` (`propagate`).
+    pub always: bool,
+}
+
+impl Edge {
+    fn store(&self) -> TokenStream {
+        if self.add { quote!(::sinew::layers::Store::Add) } else { quote!(::sinew::layers::Store::Overwrite) }
+    }
+
+    /// `body(dx)` wrapped for the destination: `dx` is `&mut buffer`, or the caller's
+    /// `input_grad` when given.
+    fn into(&self, body: impl Fn(TokenStream) -> TokenStream) -> TokenStream {
+        match &self.dest {
+            Dest::Buffer(buffer) => body(quote!(&mut #buffer)),
+            Dest::Input => {
+                let inner = body(quote!(dx));
+                quote!(if let ::core::option::Option::Some(dx) = input_grad.as_deref_mut() { #inner })
+            }
+        }
+    }
+}
+
+/// The input-gradient statements of one edge of a layer (the layer's `grad` already holds
+/// `dL/dz`, after the activation's derivative).
+fn input_gradient(layer: &Layer, model: &Model, edge: &Edge, position: usize) -> TokenStream {
+    let name = &layer.name;
+    let grad = quote!(tw.#name.grad);
+    let store = edge.store();
+    match layer.kind {
+        Kind::Dense { .. } => edge.into(|dx| quote!(self.#name.backward_input(&#grad, #dx, #store);)),
+        Kind::Dropout { .. } => {
+            edge.into(|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx, #store);))
+        }
+        Kind::Conv2d { geo, .. } => {
+            let g = geometry(&geo);
+            edge.into(|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx, #store);))
+        }
+        Kind::ConvTranspose2d { geo, .. } => {
+            let g = geometry(&geo);
+            edge.into(|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.cols, #dx, #store);))
+        }
+        Kind::MaxPool { geo } => {
+            let g = geometry(&geo);
+            edge.into(|dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx, #store);))
+        }
+        Kind::AvgPool { geo } => {
+            let g = geometry(&geo);
+            edge.into(|dx| quote!(::sinew::layers::AvgPool2d::backward(#g, &#grad, #dx, #store);))
+        }
+        Kind::GlobalAvgPool { spatial, .. } => {
+            let s = lit(spatial);
+            edge.into(|dx| quote!(::sinew::layers::GlobalAvgPool::backward(#s, &#grad, #dx, #store);))
+        }
+        Kind::Add => edge.into(|dx| quote!(::sinew::layers::Add::backward(&#grad, #dx, #store);)),
+        Kind::Concat { .. } => {
+            let offset: usize = layer.inputs[..position].iter().map(|s| model.shape_of(*s).len()).sum();
+            let at = lit(offset);
+            edge.into(|dx| quote!(::sinew::layers::Concat::backward(&#grad, #at, #dx, #store);))
+        }
+        // Computed with the parameters (below), or nothing to do.
+        Kind::BatchNorm { .. } | Kind::Flatten => TokenStream::new(),
+    }
+}
+
 /// The backward statements of a layer: the activation's derivative, the parameter
-/// gradients (unless the layer is frozen), then `dL/d input` into `dest`. `input` is the
-/// layer's input value. With `always` false no earlier layer is trained, so the input
-/// gradient is only computed when the caller asked for `dL/dx` (`propagate`). Returns the
-/// statements and whether they read `propagate`.
-pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest, always: bool) -> (TokenStream, bool) {
+/// gradients (unless the layer is frozen), then `dL/d input` along every edge. Statements
+/// that only the caller's `dL/dx` needs are wrapped in `if propagate`. Returns them and
+/// whether they read `propagate`.
+pub fn backward(layer: &Layer, model: &Model, edges: &[Edge]) -> (TokenStream, bool) {
     let name = &layer.name;
     let grad = quote!(tw.#name.grad);
     let act = if layer.activation == Activation::Identity {
@@ -185,81 +295,64 @@ pub fn backward(layer: &Layer, input: &TokenStream, dest: &Dest, always: bool) -
         let n = lit(layer.output.len());
         quote!(::sinew::activation::Activation::backward(&#value, tw.#name.value.as_slice(), #grad.as_mut_slice(), #n);)
     };
-    // Statements computing the input gradient into `dx`, wrapped for the destination.
-    let into = |body: &dyn Fn(TokenStream) -> TokenStream| match dest {
-        Dest::Buffer(buffer) => body(quote!(&mut #buffer)),
-        Dest::Input => {
-            let inner = body(quote!(dx));
-            quote!(if let ::core::option::Option::Some(dx) = input_grad { #inner })
-        }
-    };
-    let (params, dx) = match layer.kind {
-        Kind::Dense { .. } => (
-            quote!(::sinew::layers::Dense::backward_params(#input, &#grad, &mut tw.grads.#name);),
-            into(&|dx| quote!(self.#name.backward_input(&#grad, #dx);)),
-        ),
-        Kind::Dropout { .. } => (
-            TokenStream::new(),
-            into(&|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx);)),
-        ),
-        Kind::Conv2d { geo, .. } => {
-            let g = geometry(&geo);
-            (
-                quote!(::sinew::layers::Conv2d::backward_params(#g, &tw.#name.cols, &#grad, &mut tw.grads.#name);),
-                into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx);)),
-            )
-        }
-        Kind::ConvTranspose2d { geo, .. } => {
-            let g = geometry(&geo);
-            (
-                quote!(::sinew::layers::ConvTranspose2d::backward_params(#g, #input, &#grad, &mut tw.#name.cols, &mut tw.grads.#name);),
-                into(&|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.cols, #dx);)),
-            )
-        }
-        Kind::MaxPool { geo } => {
-            let g = geometry(&geo);
-            (
-                TokenStream::new(),
-                into(&|dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx);)),
-            )
-        }
-        Kind::AvgPool { geo } => {
-            let g = geometry(&geo);
-            (TokenStream::new(), into(&|dx| quote!(::sinew::layers::AvgPool2d::backward(#g, &#grad, #dx);)))
-        }
-        Kind::BatchNorm { spatial, .. } => {
-            // One call computes both; each destination is optional.
-            let s = lit(spatial);
-            let dx = match dest {
-                Dest::Buffer(buffer) if always => quote!(::core::option::Option::Some(&mut #buffer)),
-                Dest::Buffer(buffer) => {
-                    quote!(if propagate { ::core::option::Option::Some(&mut #buffer) } else { ::core::option::Option::None })
-                }
-                Dest::Input => quote!(input_grad),
-            };
-            let grads = if layer.trained() {
-                quote!(::core::option::Option::Some(&mut tw.grads.#name))
-            } else {
-                quote!(::core::option::Option::None)
-            };
-            let call =
-                quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads););
-            // `dx` reads `propagate` when it goes to a buffer and is not always needed.
-            let reads = !always && matches!(dest, Dest::Buffer(_));
-            return if layer.trained() || always {
-                (quote!(#act #call), reads)
-            } else {
-                (quote!(if propagate { #act #call }), true)
-            };
-        }
-        Kind::Flatten => return (TokenStream::new(), false),
-    };
-    match (layer.trained(), always) {
-        (true, true) => (quote!(#act #params #dx), false),
-        (true, false) => (quote!(#act #params if propagate { #dx }), true),
-        (false, true) => (quote!(#act #dx), false),
-        (false, false) => (quote!(if propagate { #act #dx }), true),
+    let trained = layer.trained();
+    // With nothing trained below and no trained parameters, the whole layer only serves
+    // the caller's `dL/dx`.
+    let gated = !trained && !edges.iter().any(|e| e.always);
+    if let Kind::BatchNorm { spatial, .. } = layer.kind {
+        // One call computes both; each destination is optional.
+        let edge = &edges[0];
+        let s = lit(spatial);
+        let store = edge.store();
+        let dx = match &edge.dest {
+            Dest::Buffer(buffer) if edge.always || gated => quote!(::core::option::Option::Some(&mut #buffer)),
+            Dest::Buffer(buffer) => {
+                quote!(if propagate { ::core::option::Option::Some(&mut #buffer) } else { ::core::option::Option::None })
+            }
+            Dest::Input => quote!(input_grad.as_deref_mut()),
+        };
+        let grads = if trained {
+            quote!(::core::option::Option::Some(&mut tw.grads.#name))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        let call =
+            quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads, #store););
+        let reads = !edge.always && matches!(edge.dest, Dest::Buffer(_)) && !gated;
+        return if gated { (quote!(if propagate { #act #call }), true) } else { (quote!(#act #call), reads) };
     }
+    let params = if trained {
+        match layer.kind {
+            Kind::Dense { .. } => {
+                let input = &edges[0].value;
+                quote!(::sinew::layers::Dense::backward_params(#input, &#grad, &mut tw.grads.#name);)
+            }
+            Kind::Conv2d { geo, .. } => {
+                let g = geometry(&geo);
+                quote!(::sinew::layers::Conv2d::backward_params(#g, &tw.#name.cols, &#grad, &mut tw.grads.#name);)
+            }
+            Kind::ConvTranspose2d { geo, .. } => {
+                let g = geometry(&geo);
+                let input = &edges[0].value;
+                quote!(::sinew::layers::ConvTranspose2d::backward_params(#g, #input, &#grad, &mut tw.#name.cols, &mut tw.grads.#name);)
+            }
+            _ => TokenStream::new(),
+        }
+    } else {
+        TokenStream::new()
+    };
+    let mut reads = gated;
+    let mut dx = TokenStream::new();
+    for (position, edge) in edges.iter().enumerate() {
+        let step = input_gradient(layer, model, edge, position);
+        if edge.always || gated {
+            dx.extend(step);
+        } else {
+            reads = true;
+            dx.extend(quote!(if propagate { #step }));
+        }
+    }
+    if gated { (quote!(if propagate { #act #params #dx }), true) } else { (quote!(#act #params #dx), reads) }
 }
 
 /// The statement initialising a layer with parameters.
@@ -270,9 +363,13 @@ pub fn init(model: &Model, index: usize) -> TokenStream {
         return quote!(self.#name.init(););
     }
     // The activation this layer's output goes through: its own, or that of a batch norm
-    // right after it.
+    // right after it that reads it.
     let act = match (layer.activation, model.layers.get(index + 1)) {
-        (Activation::Identity, Some(next)) if matches!(next.kind, Kind::BatchNorm { .. }) => next.activation,
+        (Activation::Identity, Some(next))
+            if matches!(next.kind, Kind::BatchNorm { .. }) && next.inputs == [Source::Layer(index)] =>
+        {
+            next.activation
+        }
         (own, _) => own,
     };
     let scheme = match act {
@@ -300,7 +397,7 @@ pub fn fields(layer: &Layer) -> &'static [&'static str] {
     match layer.kind {
         Kind::Dense { .. } | Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } => &["weight", "bias"],
         Kind::BatchNorm { .. } => &["weight", "bias", "running_mean", "running_var"],
-        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => &[],
+        _ => &[],
     }
 }
 
@@ -311,7 +408,7 @@ pub fn struct_path(layer: &Layer) -> Option<TokenStream> {
         Kind::Conv2d { .. } => quote!(::sinew::layers::Conv2d),
         Kind::ConvTranspose2d { .. } => quote!(::sinew::layers::ConvTranspose2d),
         Kind::BatchNorm { .. } => quote!(::sinew::layers::BatchNorm),
-        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => return None,
+        _ => return None,
     })
 }
 
@@ -355,6 +452,6 @@ pub fn tensors(layer: &Layer) -> Vec<Tensor> {
             t("running_mean", vec![channels], &buffer, false, "running_mean"),
             t("running_var", vec![channels], &buffer, false, "running_var"),
         ],
-        Kind::Dropout { .. } | Kind::MaxPool { .. } | Kind::AvgPool { .. } | Kind::Flatten => Vec::new(),
+        _ => Vec::new(),
     }
 }

@@ -85,9 +85,8 @@ fn tensor_arms(layers: &[&Layer], mutable: bool) -> Vec<TokenStream> {
 pub fn parameters_impl(layers: &[&Layer], ty: &Ident) -> TokenStream {
     let mut infos = Vec::new();
     for layer in layers {
-        let name = &layer.name;
         for t in layers::tensors(layer) {
-            let full = format!("{name}.{}", t.suffix);
+            let full = format!("{}.{}", layer.path, t.suffix);
             let shape = t.shape.iter().map(|&d| lit(d));
             let (role, layout) = (&t.role, &t.layout);
             infos.push(quote!(::sinew::TensorInfo { name: #full, shape: &[#(#shape),*], role: #role, layout: #layout }));

@@ -1,3 +1,4 @@
+use super::Store;
 use crate::Float;
 use crate::params::{Layout, Parameters, Role, TensorInfo};
 use bytemuck::Zeroable;
@@ -134,8 +135,8 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
     }
 
     /// Parameter gradients into `grads` (unless the layer is frozen: `None`) and, if asked,
-    /// `dL/dx` into `input_grad` (zero in the padding columns, which took no part in the
-    /// statistics).
+    /// `dL/dx` into `input_grad`, written or added as `store` says (zero in the padding
+    /// columns, which took no part in the statistics).
     pub fn backward<const N: usize, const B: usize>(
         &self,
         spatial: usize,
@@ -144,6 +145,7 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
         buffers: &BatchNormBuffers<T, C, N, B>,
         mut input_grad: Option<&mut SMatrix<T, N, B>>,
         mut grads: Option<&mut Self>,
+        store: Store,
     ) {
         Self::check(spatial, N);
         let n = T::cast((samples * spatial) as f64);
@@ -173,7 +175,11 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
                 for ((d, &g), &h) in
                     dx[range.clone()].iter_mut().zip(&gs[range.clone()]).zip(&hs[range.clone()])
                 {
-                    *d = if j < samples { k * (n * g - sum_dy - h * sum_dy_xhat) } else { T::zero() };
+                    let v = if j < samples { k * (n * g - sum_dy - h * sum_dy_xhat) } else { T::zero() };
+                    match store {
+                        Store::Overwrite => *d = v,
+                        Store::Add => *d += v,
+                    }
                 }
             }
         }

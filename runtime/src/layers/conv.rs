@@ -1,3 +1,4 @@
+use super::Store;
 use crate::Float;
 use crate::init::Init;
 use crate::linalg::{Gemm, Op, gemm};
@@ -169,13 +170,16 @@ pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
 }
 
 /// The adjoint of [`im2col`]: adds every value of `cols` back to the input position it
-/// came from (positions in the padding are dropped). `x` is overwritten.
+/// came from (positions in the padding are dropped). `x` is overwritten
+/// ([`Store::Overwrite`]) or added to ([`Store::Add`]).
 ///
 /// # Panics
 /// If the slices do not have `input_len` and `positions · patch` values.
-pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T]) {
+pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T], store: Store) {
     assert!(x.len() == g.input_len() && cols.len() == g.positions() * g.patch(), "col2im: wrong sizes");
-    x.fill(T::zero());
+    if store == Store::Overwrite {
+        x.fill(T::zero());
+    }
     let mut columns = cols.chunks_exact(g.positions());
     for plane in x.chunks_exact_mut(g.h * g.w) {
         for ky in 0..g.kh {
@@ -316,20 +320,22 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
         }
     }
 
-    /// The input gradient `dL/dx`, with `dcols` (`positions · K` values) as scratch.
+    /// The input gradient `dL/dx`, with `dcols` (`positions · K` values) as scratch,
+    /// written or added to `input_grad` as `store` says.
     pub fn backward_input<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
         &self,
         g: &Geometry,
         grad: &SMatrix<T, OUT, B>,
         dcols: &mut SVector<T, COLS>,
         input_grad: &mut SMatrix<T, IN, B>,
+        store: Store,
     ) {
         Self::check(g, IN, OUT);
         let desc = Gemm { m: g.positions(), n: K, k: CO, a: Op::N, b: Op::T, accumulate: false };
         for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
         {
             gemm(desc, gs, self.weight.as_slice(), dcols.as_mut_slice());
-            col2im(g, dcols.as_slice(), dx);
+            col2im(g, dcols.as_slice(), dx, store);
         }
     }
 }
@@ -398,7 +404,7 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
         Self::check(g, x.len(), y.len());
         let desc = Gemm { m: g.positions(), n: K, k: CI, a: Op::N, b: Op::T, accumulate: false };
         gemm(desc, x, self.weight.as_slice(), cols);
-        col2im(g, cols, y);
+        col2im(g, cols, y, Store::Overwrite);
         for (plane, &b) in y.chunks_exact_mut(g.h * g.w).zip(self.bias.iter()) {
             for v in plane {
                 *v += b;
@@ -442,16 +448,19 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
         }
     }
 
-    /// The input gradient `dL/dx = im2col(dy) · Wt`, with `dcols` as scratch.
+    /// The input gradient `dL/dx = im2col(dy) · Wt`, with `dcols` as scratch, written or
+    /// added to `input_grad` as `store` says.
     pub fn backward_input<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
         &self,
         g: &Geometry,
         grad: &SMatrix<T, OUT, B>,
         dcols: &mut SVector<T, COLS>,
         input_grad: &mut SMatrix<T, IN, B>,
+        store: Store,
     ) {
         Self::check(g, IN, OUT);
-        let desc = Gemm { m: g.positions(), n: CI, k: K, a: Op::N, b: Op::N, accumulate: false };
+        let accumulate = store == Store::Add;
+        let desc = Gemm { m: g.positions(), n: CI, k: K, a: Op::N, b: Op::N, accumulate };
         for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
         {
             im2col(g, gs, dcols.as_mut_slice());
@@ -588,7 +597,7 @@ mod tests {
                         }
                         let c: Vec<f64> = (0..cols.len()).map(|i| ((i * 7) % 13) as f64).collect();
                         let mut back = vec![f64::NAN; x.len()];
-                        col2im(&g, &c, &mut back);
+                        col2im(&g, &c, &mut back, Store::Overwrite);
                         let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
                         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
                         assert_eq!(lhs, rhs, "{g:?}");
@@ -631,7 +640,7 @@ mod tests {
         let mut ix = vec![0.0; c.len()];
         im2col(&g, &x, &mut ix);
         let mut cc = vec![0.0; x.len()];
-        col2im(&g, &c, &mut cc);
+        col2im(&g, &c, &mut cc, Store::Overwrite);
         let lhs: f64 = ix.iter().zip(&c).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&cc).map(|(a, b)| a * b).sum();
         assert!((lhs - rhs).abs() < 1e-12, "{lhs} vs {rhs}");

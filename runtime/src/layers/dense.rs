@@ -1,3 +1,4 @@
+use super::Store;
 use crate::Float;
 use crate::init::Init;
 use crate::linalg;
@@ -76,10 +77,16 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
         }
     }
 
-    /// The input gradient `dL/dx = Wᵀ G`.
+    /// The input gradient `dL/dx = Wᵀ G`, written or added to `input_grad` as `store`
+    /// says.
     #[inline]
-    pub fn backward_input<const B: usize>(&self, grad: &SMatrix<T, O, B>, input_grad: &mut SMatrix<T, I, B>) {
-        linalg::matmul_tn(&self.weight, grad, input_grad, false);
+    pub fn backward_input<const B: usize>(
+        &self,
+        grad: &SMatrix<T, O, B>,
+        input_grad: &mut SMatrix<T, I, B>,
+        store: Store,
+    ) {
+        linalg::matmul_tn(&self.weight, grad, input_grad, store == Store::Add);
     }
 }
 
@@ -114,7 +121,11 @@ mod tests {
         assert_eq!(grads.weight, g * x.transpose());
         assert_eq!(grads.bias, SVector::<f64, 3>::new(1.0, 1.0, 2.0));
         let mut dx = SMatrix::<f64, 2, 2>::zeros();
-        layer.backward_input(&g, &mut dx);
+        layer.backward_input(&g, &mut dx, Store::Overwrite);
+        assert_eq!(dx, layer.weight.transpose() * g);
+        layer.backward_input(&g, &mut dx, Store::Add);
+        assert_eq!(dx, layer.weight.transpose() * g * 2.0);
+        layer.backward_input(&g, &mut dx, Store::Overwrite);
         assert_eq!(dx, layer.weight.transpose() * g);
     }
 

@@ -1,3 +1,4 @@
+use super::Store;
 use crate::Float;
 use nalgebra::SMatrix;
 use rand_core::Rng;
@@ -46,13 +47,17 @@ impl Dropout {
         y.component_mul_assign(mask);
     }
 
-    /// `dL/dx = dL/dy ⊙ mask`.
+    /// `dL/dx = dL/dy ⊙ mask`, written or added to `input_grad` as `store` says.
     pub fn backward<T: Float, const N: usize, const B: usize>(
         mask: &SMatrix<T, N, B>,
         grad: &SMatrix<T, N, B>,
         input_grad: &mut SMatrix<T, N, B>,
+        store: Store,
     ) {
-        input_grad.copy_from(grad);
-        input_grad.component_mul_assign(mask);
+        let pairs = input_grad.iter_mut().zip(grad.iter().zip(mask.iter()));
+        match store {
+            Store::Overwrite => pairs.for_each(|(d, (&g, &m))| *d = g * m),
+            Store::Add => pairs.for_each(|(d, (&g, &m))| *d += g * m),
+        }
     }
 }

@@ -52,6 +52,8 @@ mod batchnorm;
 mod conv;
 mod dense;
 mod dropout;
+mod global_pool;
+mod merge;
 mod pool;
 
 pub use batchnorm::{BatchNorm, BatchNormBuffers};
@@ -60,7 +62,22 @@ pub use conv::{
 };
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use global_pool::GlobalAvgPool;
+pub use merge::{Add, Concat};
 pub use pool::{AvgPool2d, MaxPool2d};
+
+/// How a backward pass stores an input gradient. A value that several layers read (a
+/// residual connection's input, an Inception module's input) gets the sum of their
+/// gradients: the generated backward pass lets the first of them (in backward order)
+/// overwrite the buffer and the others add to it, so no gradient is copied twice and no
+/// buffer needs zeroing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// `dx = ∂L/∂x` through this layer.
+    Overwrite,
+    /// `dx += ∂L/∂x` through this layer.
+    Add,
+}
 
 use crate::Float;
 use bytemuck::Zeroable;

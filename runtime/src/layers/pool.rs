@@ -1,3 +1,4 @@
+use super::Store;
 use super::conv::Geometry;
 use crate::Float;
 use nalgebra::SMatrix;
@@ -122,17 +123,21 @@ impl MaxPool2d {
         }
     }
 
-    /// `dL/dx`: each output's gradient goes to its winning input.
+    /// `dL/dx`: each output's gradient goes to its winning input; written or added to
+    /// `input_grad` as `store` says.
     pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
         g: &Geometry,
         grad: &SMatrix<T, OUT, B>,
         argmax: &SMatrix<u32, OUT, B>,
         input_grad: &mut SMatrix<T, IN, B>,
+        store: Store,
     ) {
         check(g, IN, OUT);
         let samples = grad.as_slice().chunks_exact(OUT).zip(argmax.as_slice().chunks_exact(OUT));
         for ((gs, a), dx) in samples.zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
-            dx.fill(T::zero());
+            if store == Store::Overwrite {
+                dx.fill(T::zero());
+            }
             for (&gv, &i) in gs.iter().zip(a) {
                 dx[i as usize] += gv;
             }
@@ -175,17 +180,21 @@ impl AvgPool2d {
         }
     }
 
-    /// `dL/dx`: each output's gradient is spread evenly over its window.
+    /// `dL/dx`: each output's gradient is spread evenly over its window; written or added
+    /// to `input_grad` as `store` says.
     pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
         g: &Geometry,
         grad: &SMatrix<T, OUT, B>,
         input_grad: &mut SMatrix<T, IN, B>,
+        store: Store,
     ) {
         check(g, IN, OUT);
         let scale = T::one() / T::cast((g.kh * g.kw) as f64);
         for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
         {
-            dx.fill(T::zero());
+            if store == Store::Overwrite {
+                dx.fill(T::zero());
+            }
             let mut o = 0;
             for c in 0..g.c {
                 let plane = &mut dx[c * g.h * g.w..(c + 1) * g.h * g.w];
@@ -229,10 +238,14 @@ mod tests {
         assert_eq!(y.as_slice(), &[2.5, 1.75, 2.25, 2.0]);
         let dy = SMatrix::<f64, 4, 1>::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
         let mut dx = SMatrix::<f64, 16, 1>::zeros();
-        MaxPool2d::backward(&g, &dy, &arg, &mut dx);
+        MaxPool2d::backward(&g, &dy, &arg, &mut dx, Store::Overwrite);
         assert_eq!((dx[5], dx[2], dx[12], dx[10], dx.sum()), (1.0, 2.0, 3.0, 4.0, 10.0));
-        AvgPool2d::backward(&g, &dy, &mut dx);
+        AvgPool2d::backward(&g, &dy, &mut dx, Store::Overwrite);
         assert_eq!((dx[0], dx[15], dx.sum()), (0.25, 1.0, 10.0));
+        AvgPool2d::backward(&g, &dy, &mut dx, Store::Add);
+        assert_eq!((dx[0], dx[15], dx.sum()), (0.5, 2.0, 20.0));
+        MaxPool2d::backward(&g, &dy, &arg, &mut dx, Store::Add);
+        assert_eq!((dx[0], dx[5], dx.sum()), (0.5, 1.5, 30.0));
     }
 
     #[test]

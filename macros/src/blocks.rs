@@ -1,0 +1,250 @@
+//! Blocks: layers declared once (`block Res(ch) { ... }`) and used as a layer kind, each use
+//! with its own parameters. Uses are inlined before any other stage runs: `b1: Res(16)`
+//! becomes the block's layers with fields `b1_c1`, `b1_n1`, ... and PyTorch paths `b1.c1`,
+//! `b1.n1`, ... (so the `state_dict` of the equivalent PyTorch module loads); inside the
+//! block, `input` is what feeds the use, and outside, the use's name is the block's last
+//! layer. A sequence `layer1: [Res(16), Res(16)]` names its entries `layer1.0`,
+//! `layer1.1`, as `nn.Sequential` does. `#[frozen]` on a use or a sequence freezes every
+//! layer with parameters in it.
+
+use crate::ast::{Arg, Args, BlockDecl, Item, LayerDecl, SequenceDecl, ShapeDecl, Value};
+use crate::report::Errors;
+use crate::symbol;
+use std::collections::HashMap;
+use syn::Ident;
+
+/// Layer kinds that have parameters, and so can be frozen.
+const WITH_PARAMETERS: &[&str] = &[symbol::DENSE, symbol::CONV2D, symbol::CONV_TRANSPOSE2D, symbol::BATCH_NORM];
+
+/// How deeply blocks may use blocks (a block using itself would never end).
+const MAX_DEPTH: usize = 16;
+
+/// The network's items with every block use and sequence replaced by its layers.
+pub fn inline(items: Vec<Item>, blocks: &[BlockDecl], errors: &mut Errors) -> Vec<Item> {
+    let mut seen: HashMap<String, &BlockDecl> = HashMap::new();
+    for block in blocks {
+        if symbol::LAYERS.contains(&block.name.to_string().as_str()) {
+            errors.error(&block.name, format!("block `{}` has the name of a layer kind; rename it", block.name));
+        } else if seen.insert(block.name.to_string(), block).is_some() {
+            errors.error(&block.name, format!("block `{}` is declared twice", block.name));
+        }
+    }
+    let mut out = Inliner { blocks: seen, errors, emitted: Vec::new(), alias: HashMap::new(), last: None };
+    let mut result = Vec::new();
+    for item in items {
+        match item {
+            Item::Input(decl) => result.push(Item::Input(decl)),
+            Item::Layer(decl) => {
+                out.layer(decl, &Scope::outer(), 0);
+                result.extend(out.emitted.drain(..).map(Item::Layer));
+            }
+            Item::Sequence(seq) => {
+                out.sequence(seq, &Scope::outer(), 0);
+                result.extend(out.emitted.drain(..).map(Item::Layer));
+            }
+        }
+    }
+    result
+}
+
+/// How names resolve where a layer is written.
+struct Scope {
+    /// Prefix of field names and paths (`b1_`, `b1.`); empty outside blocks.
+    field: String,
+    path: String,
+    /// Inside a block: what `input` means, and the block's own layer names.
+    inside: Option<(Ident, Vec<String>, String)>,
+    /// The block's parameters, bound to the use's values.
+    params: HashMap<String, Value>,
+}
+
+impl Scope {
+    fn outer() -> Self {
+        Scope { field: String::new(), path: String::new(), inside: None, params: HashMap::new() }
+    }
+}
+
+struct Inliner<'a, 'e> {
+    blocks: HashMap<String, &'a BlockDecl>,
+    errors: &'e mut Errors,
+    emitted: Vec<LayerDecl>,
+    /// Use name (field form) → the field of its last layer.
+    alias: HashMap<String, Ident>,
+    /// The field of the layer emitted last, if any.
+    last: Option<Ident>,
+}
+
+impl Inliner<'_, '_> {
+    /// The field name of the value most recently produced, or `input`, with `span`.
+    fn previous(&self, span: proc_macro2::Span) -> Ident {
+        Ident::new(&self.last.as_ref().map_or_else(|| symbol::INPUT.to_string(), ToString::to_string), span)
+    }
+
+    /// A name as written in `scope`, as a field name (with the written span).
+    fn rename(&mut self, name: &Ident, scope: &Scope, reader: &str) -> Ident {
+        let text = name.to_string();
+        let resolved = match &scope.inside {
+            Some((input, _, _)) if text == symbol::INPUT => return input.clone(),
+            Some((_, locals, block)) => {
+                if !locals.contains(&text) {
+                    self.errors.error(
+                        name,
+                        format!(
+                            "layer `{reader}` of block `{block}` reads `{text}`, which is not in the block; a block reads `input` (what feeds it) and its own layers"
+                        ),
+                    );
+                    return name.clone();
+                }
+                format!("{}{text}", scope.field)
+            }
+            None => text,
+        };
+        let target = self.alias.get(&resolved).cloned().unwrap_or_else(|| Ident::new(&resolved, name.span()));
+        Ident::new(&target.to_string(), name.span())
+    }
+
+    /// Values with the block's parameters replaced by the use's.
+    fn bind(value: &Value, scope: &Scope) -> Value {
+        match value {
+            Value::Ident(i) => match scope.params.get(&i.to_string()) {
+                Some(bound) => bound.clone(),
+                None => value.clone(),
+            },
+            Value::Neg(minus, inner) => Value::Neg(*minus, Box::new(Self::bind(inner, scope))),
+            Value::Tuple(span, items) => Value::Tuple(*span, items.iter().map(|v| Self::bind(v, scope)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// One layer or block use, written in `scope`.
+    fn layer(&mut self, mut decl: LayerDecl, scope: &Scope, depth: usize) {
+        let kind = decl.kind.to_string();
+        let reader = decl.name.to_string();
+        let joins = kind == symbol::ADD || kind == symbol::CONCAT;
+        // References: `Add`/`Concat` arguments and `from`.
+        let mut from = None;
+        if let Some(args) = &mut decl.args {
+            for arg in &mut args.list {
+                match arg {
+                    Arg::Positional(Value::Ident(name)) if joins => *name = self.rename(name, scope, &reader),
+                    Arg::Named { name, value: Value::Ident(v) } if name == symbol::FROM => {
+                        *v = self.rename(v, scope, &reader);
+                        from = Some(v.clone());
+                    }
+                    Arg::Positional(v) | Arg::Named { value: v, .. } => *v = Self::bind(v, scope),
+                    Arg::Arrow { from, to, .. } => {
+                        *from = Self::bind(from, scope);
+                        *to = Self::bind(to, scope);
+                    }
+                }
+            }
+        }
+        if let Some(assertion) = &mut decl.assertion {
+            *assertion = match assertion {
+                ShapeDecl::Flat(v) => ShapeDecl::Flat(Self::bind(v, scope)),
+                ShapeDecl::Image(dims, span) => {
+                    ShapeDecl::Image(dims.iter().map(|v| Self::bind(v, scope)).collect(), *span)
+                }
+            };
+        }
+        let field = format!("{}{}", scope.field, decl.name);
+        let path = format!("{}{}", scope.path, decl.path);
+        let Some(block) = self.blocks.get(&kind).copied() else {
+            decl.name = Ident::new(&field, decl.name.span());
+            decl.path = path;
+            self.last = Some(decl.name.clone());
+            self.emitted.push(decl);
+            return;
+        };
+        if depth >= MAX_DEPTH {
+            self.errors.error(&decl.kind, format!("blocks are nested more than {MAX_DEPTH} deep here; does block `{kind}` use itself?"));
+            return;
+        }
+        // A block use: its arguments are the block's parameters, and `from`.
+        let mut values = Vec::new();
+        for arg in decl.args.iter().flat_map(|a| &a.list) {
+            match arg {
+                Arg::Positional(v) => values.push(v.clone()),
+                Arg::Named { name, .. } if name == symbol::FROM => {}
+                Arg::Named { name, .. } => {
+                    self.errors.error(name, format!("block `{kind}` takes its parameters by position ({}), and `from`", block.params.len()));
+                    return;
+                }
+                Arg::Arrow { arrow, .. } => {
+                    self.errors.error(arrow, format!("block `{kind}` takes its parameters by position, not `in => out`"));
+                    return;
+                }
+            }
+        }
+        if values.len() != block.params.len() {
+            let wanted: Vec<String> = block.params.iter().map(ToString::to_string).collect();
+            self.errors.error(
+                &decl.kind,
+                format!(
+                    "block `{kind}` takes {} parameter{} ({}), but `{}` gives {}",
+                    wanted.len(),
+                    if wanted.len() == 1 { "" } else { "s" },
+                    wanted.join(", "),
+                    decl.name,
+                    values.len()
+                ),
+            );
+            return;
+        }
+        if let Some(act) = &decl.activation {
+            self.errors.error(&act.name, format!("a block use takes no activation; put it on the last layer of block `{kind}`"));
+            return;
+        }
+        if block.layers.is_empty() {
+            self.errors.at(block.body_span, format!("block `{kind}` has no layers"));
+            return;
+        }
+        // What feeds the use; errors about it point at the use.
+        let input = from.unwrap_or_else(|| self.previous(decl.kind.span()));
+        let params = block.params.iter().map(ToString::to_string).zip(values).collect();
+        let inner = Scope {
+            field: format!("{field}_"),
+            path: format!("{path}."),
+            inside: Some((input, block.layers.iter().map(|l| l.name.to_string()).collect(), kind.clone())),
+            params,
+        };
+        let start = self.emitted.len();
+        for (i, layer) in block.layers.iter().enumerate() {
+            let mut layer = layer.clone();
+            if decl.frozen && WITH_PARAMETERS.contains(&layer.kind.to_string().as_str()) {
+                layer.frozen = true;
+            }
+            // The first layer reads what feeds the use, unless it says otherwise.
+            let kind = layer.kind.to_string();
+            let explicit = layer.args.iter().flat_map(|a| &a.list).any(|a| matches!(a, Arg::Named { name, .. } if name == symbol::FROM));
+            if i == 0 && kind != symbol::ADD && kind != symbol::CONCAT && !explicit {
+                let span = layer.kind.span();
+                let args = layer.args.get_or_insert_with(|| Args { span, list: Vec::new() });
+                args.list.push(Arg::Named {
+                    name: Ident::new(symbol::FROM, span),
+                    value: Value::Ident(Ident::new(symbol::INPUT, span)),
+                });
+            }
+            self.layer(layer, &inner, depth + 1);
+        }
+        if self.emitted.len() > start
+            && let Some(last) = &self.last
+        {
+            self.alias.insert(field, last.clone());
+        }
+    }
+
+    /// `name: [A(..), B(..)]`.
+    fn sequence(&mut self, seq: SequenceDecl, scope: &Scope, depth: usize) {
+        let name = seq.name.clone();
+        let mut last = None;
+        for decl in seq.into_layers() {
+            last = Some(format!("{}{}", scope.field, decl.name));
+            self.layer(decl, scope, depth);
+        }
+        if let (Some(last), Some(emitted)) = (last, &self.last) {
+            let target = self.alias.get(&last).cloned().unwrap_or_else(|| emitted.clone());
+            self.alias.insert(format!("{}{name}", scope.field), target);
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The network as a graph: which values each layer reads, and the rules of the layers that
+//! join values (`Add`, `Concat`).
+//!
+//! A declaration is a DAG in declaration order. Each layer reads the previous one unless it
+//! says otherwise (`from = name`, or the arguments of `Add` / `Concat`), and a reference may
+//! only point backwards, to the input or an earlier layer: declaration order is then a
+//! topological order, so the forward pass runs the layers as written and the backward pass
+//! in reverse, and no cycle can be written. Every value but the last (the output) must be
+//! read by some layer.
+
+use crate::ast::{Arg, LayerDecl, Network, Value};
+use crate::report::Errors;
+use crate::shape::{Kind, Layer, Prev, Shape, Source};
+use crate::symbol;
+use proc_macro2::Span;
+
+/// One value a layer reads, as resolved from the declaration.
+pub struct Reference {
+    pub source: Source,
+    /// The name as written (`input` for the network input).
+    pub name: String,
+    /// Whether it was written (`from = x`, `Add(x, ..)`) rather than implied.
+    pub explicit: bool,
+    /// The token that names it (the layer kind when implied), for errors.
+    pub span: Span,
+}
+
+/// Whether `kind` joins several values.
+fn joins(kind: &str) -> bool {
+    kind == symbol::ADD || kind == symbol::CONCAT
+}
+
+/// Rule: the values a layer reads. `Add(a, b, ..)` and `Concat(a, b, ..)` name two or more;
+/// any other layer reads the previous layer (the input for the first one) unless
+/// `from = name` names another. A name is `input` or an earlier layer: not the layer
+/// itself, not a later one (that would be a cycle), and not an unknown one.
+pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mut Errors) -> Option<Vec<Reference>> {
+    let kind = decl.kind.to_string();
+    let args = decl.args.as_ref().map_or(&[][..], |a| &a.list);
+    if joins(&kind) {
+        let mut refs = Vec::new();
+        let mut ok = true;
+        for arg in args {
+            match arg {
+                Arg::Positional(Value::Ident(name)) => match reference(decl, name, index, decls, errors) {
+                    Some(r) => refs.push(r),
+                    None => ok = false,
+                },
+                Arg::Positional(value) => {
+                    errors.error(
+                        value,
+                        format!(
+                            "`{kind}` layer `{}` takes the names of the values it joins, e.g. `{kind}(c2, input)`; found `{}`",
+                            decl.name,
+                            value.text()
+                        ),
+                    );
+                    ok = false;
+                }
+                Arg::Named { name, .. } => {
+                    let hint = if name == symbol::FROM {
+                        format!("`{kind}` names its inputs as arguments, e.g. `{kind}(c2, input)`; `from` is for layers with one input")
+                    } else {
+                        format!("`{kind}` takes no options, only the names of the values it joins")
+                    };
+                    errors.error(name, format!("unknown option `{name}` for `{kind}` layer `{}`: {hint}", decl.name));
+                    ok = false;
+                }
+                Arg::Arrow { arrow, .. } => {
+                    errors.error(arrow, format!("`{kind}` layer `{}` takes names, not `in => out`", decl.name));
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if refs.len() < 2 {
+            let what = if kind == symbol::ADD { "add" } else { "join" };
+            errors.error(
+                &decl.kind,
+                format!(
+                    "`{kind}` layer `{}` needs at least two values to {what}, e.g. `{kind}(c2, input)`; found {}",
+                    decl.name,
+                    refs.len()
+                ),
+            );
+            return None;
+        }
+        return Some(refs);
+    }
+    let from = args.iter().find_map(|arg| match arg {
+        Arg::Named { name, value } if name == symbol::FROM => Some((name, value)),
+        _ => None,
+    });
+    match from {
+        Some((_, Value::Ident(name))) => reference(decl, name, index, decls, errors).map(|r| vec![r]),
+        Some((key, value)) => {
+            errors.error(
+                value,
+                format!(
+                    "`{key}` names the value layer `{}` reads: `input` or an earlier layer, e.g. `from = c1`; found `{}`",
+                    decl.name,
+                    value.text()
+                ),
+            );
+            None
+        }
+        None => {
+            let span = decl.kind.span();
+            Some(vec![match index.checked_sub(1) {
+                Some(previous) => Reference {
+                    source: Source::Layer(previous),
+                    name: decls[previous].name.to_string(),
+                    explicit: false,
+                    span,
+                },
+                None => Reference { source: Source::Input, name: symbol::INPUT.into(), explicit: false, span },
+            }])
+        }
+    }
+}
+
+/// One written name, resolved.
+fn reference(
+    decl: &LayerDecl,
+    name: &syn::Ident,
+    index: usize,
+    decls: &[&LayerDecl],
+    errors: &mut Errors,
+) -> Option<Reference> {
+    let text = name.to_string();
+    let made = |source| Some(Reference { source, name: text.clone(), explicit: true, span: name.span() });
+    if text == symbol::INPUT {
+        return made(Source::Input);
+    }
+    match decls.iter().position(|d| d.name == text) {
+        Some(j) if j < index => made(Source::Layer(j)),
+        Some(j) if j == index => {
+            errors.error(
+                name,
+                format!(
+                    "layer `{text}` reads its own output, which would be a cycle; read `input` or an earlier layer"
+                ),
+            );
+            None
+        }
+        Some(_) => {
+            errors.error(
+                name,
+                format!(
+                    "layer `{}` reads `{text}`, which is declared after it; a layer reads `input` or an earlier layer, so that the network has no cycles: move `{text}` before `{}`",
+                    decl.name, decl.name
+                ),
+            );
+            None
+        }
+        None => {
+            let mut known: Vec<&str> = vec![symbol::INPUT];
+            let names: Vec<String> = decls[..index].iter().map(|d| d.name.to_string()).collect();
+            known.extend(names.iter().map(String::as_str));
+            let hint = match symbol::suggest(&text, &known) {
+                Some(s) => format!("; did you mean `{s}`?"),
+                None => format!("; the values declared before it are {}", list(&known)),
+            };
+            errors.error(name, format!("layer `{}` reads `{text}`, which is not declared{hint}", decl.name));
+            None
+        }
+    }
+}
+
+/// `` `a`, `b` and `c` ``.
+fn list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    }
+}
+
+/// Rule: `Add(a, b, ..)` sums values of exactly one shape (a 1×1 `Conv2d` projection
+/// makes channels or sizes agree, as in ResNet's downsampling shortcut).
+pub fn add(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: &mut Errors) -> Option<Kind> {
+    let prevs = prevs?;
+    let first = &prevs[0];
+    for (r, prev) in refs.iter().zip(prevs).skip(1) {
+        if prev.shape != first.shape {
+            errors.at(
+                r.span,
+                format!(
+                    "`Add` layer `{}` cannot add {} to {}: {}, but {}; the shapes must be equal (a 1x1 `Conv2d` with `from = ...` can project one to the other)",
+                    decl.name,
+                    prev.producer.who(),
+                    first.producer.who(),
+                    first.producer.produces(first.shape),
+                    prev.producer.produces(prev.shape),
+                ),
+            );
+            return None;
+        }
+    }
+    Some(Kind::Add)
+}
+
+/// Rule: `Concat(a, b, ..)` stacks images of one height and width along their channels, or
+/// feature vectors along their features; an image and a vector do not mix (flatten the
+/// image first).
+pub fn concat(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: &mut Errors) -> Option<Kind> {
+    let prevs = prevs?;
+    let first = &prevs[0];
+    let mut output = first.shape;
+    for (r, prev) in refs.iter().zip(prevs).skip(1) {
+        let joined = match (output, prev.shape) {
+            (Shape::Flat(a), Shape::Flat(b)) => Some(Shape::Flat(a + b)),
+            (Shape::Image { c, h, w }, Shape::Image { c: c2, h: h2, w: w2 }) if (h, w) == (h2, w2) => {
+                Some(Shape::Image { c: c + c2, h, w })
+            }
+            _ => None,
+        };
+        let Some(joined) = joined else {
+            let rule = match (first.shape, prev.shape) {
+                (Shape::Image { .. }, Shape::Image { .. }) => {
+                    "images are joined along their channels, so their height and width must be equal (pad, pool or crop one of them)"
+                }
+                _ => "an image and a vector cannot be joined; `Flatten` the image first",
+            };
+            errors.at(
+                r.span,
+                format!(
+                    "`Concat` layer `{}` cannot join {} to {}: {}, but {}; {rule}",
+                    decl.name,
+                    prev.producer.who(),
+                    first.producer.who(),
+                    first.producer.produces(first.shape),
+                    prev.producer.produces(prev.shape),
+                ),
+            );
+            return None;
+        };
+        output = joined;
+    }
+    Some(Kind::Concat { output })
+}
+
+/// Rule: every value is used. A layer that no later layer reads (other than the last,
+/// the output) is computed for nothing and, if it has parameters, never trained: almost
+/// always a missing `Add` or `Concat` argument, so it is an error, not a warning (a
+/// procedural macro cannot raise warnings on stable Rust, and a warning would be easy to
+/// miss while the network silently trains without that branch).
+pub fn all_used(net: &Network, layers: &[Layer], errors: &mut Errors) -> bool {
+    let mut used = vec![false; layers.len()];
+    for layer in layers {
+        for source in &layer.inputs {
+            if let Source::Layer(j) = source {
+                used[*j] = true;
+            }
+        }
+    }
+    let Some((last, rest)) = layers.split_last() else { return true };
+    let mut ok = true;
+    for (layer, used) in rest.iter().zip(used) {
+        if !used {
+            errors.error(
+                &layer.name,
+                format!(
+                    "the output of layer `{}` is never used: no later layer reads it, and only the last layer (`{}`) is the output of `{}`; read it (e.g. `Add({}, ...)` or `from = {}`) or remove it",
+                    layer.name, last.name, net.name, layer.name, layer.name
+                ),
+            );
+            ok = false;
+        }
+    }
+    ok
+}
