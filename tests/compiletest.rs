@@ -19,6 +19,7 @@ fn ui() {
         "weights",
         "memory",
         "train",
+        "graph",
     ] {
         t.compile_fail(format!("tests/ui/{category}/*.rs"));
     }

@@ -51,7 +51,7 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
                         value,
                         format!(
                             "`{kind}` layer `{}` takes the names of the values it joins, e.g. `{kind}(c2, input)`; found `{}`",
-                            decl.name,
+                            decl.path,
                             value.text()
                         ),
                     );
@@ -63,11 +63,11 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
                     } else {
                         format!("`{kind}` takes no options, only the names of the values it joins")
                     };
-                    errors.error(name, format!("unknown option `{name}` for `{kind}` layer `{}`: {hint}", decl.name));
+                    errors.error(name, format!("unknown option `{name}` for `{kind}` layer `{}`: {hint}", decl.path));
                     ok = false;
                 }
                 Arg::Arrow { arrow, .. } => {
-                    errors.error(arrow, format!("`{kind}` layer `{}` takes names, not `in => out`", decl.name));
+                    errors.error(arrow, format!("`{kind}` layer `{}` takes names, not `in => out`", decl.path));
                     ok = false;
                 }
             }
@@ -81,7 +81,7 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
                 &decl.kind,
                 format!(
                     "`{kind}` layer `{}` needs at least two values to {what}, e.g. `{kind}(c2, input)`; found {}",
-                    decl.name,
+                    decl.path,
                     refs.len()
                 ),
             );
@@ -100,7 +100,7 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
                 value,
                 format!(
                     "`{key}` names the value layer `{}` reads: `input` or an earlier layer, e.g. `from = c1`; found `{}`",
-                    decl.name,
+                    decl.path,
                     value.text()
                 ),
             );
@@ -111,7 +111,7 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
             Some(vec![match index.checked_sub(1) {
                 Some(previous) => Reference {
                     source: Source::Layer(previous),
-                    name: decls[previous].name.to_string(),
+                    name: decls[previous].path.clone(),
                     explicit: false,
                     span,
                 },
@@ -150,7 +150,7 @@ fn reference(
                 name,
                 format!(
                     "layer `{}` reads `{text}`, which is declared after it; a layer reads `input` or an earlier layer, so that the network has no cycles: move `{text}` before `{}`",
-                    decl.name, decl.name
+                    decl.path, decl.path
                 ),
             );
             None
@@ -163,7 +163,7 @@ fn reference(
                 Some(s) => format!("; did you mean `{s}`?"),
                 None => format!("; the values declared before it are {}", list(&known)),
             };
-            errors.error(name, format!("layer `{}` reads `{text}`, which is not declared{hint}", decl.name));
+            errors.error(name, format!("layer `{}` reads `{text}`, which is not declared{hint}", decl.path));
             None
         }
     }
@@ -189,7 +189,7 @@ pub fn add(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors:
                 r.span,
                 format!(
                     "`Add` layer `{}` cannot add {} to {}: {}, but {}; the shapes must be equal (a 1x1 `Conv2d` with `from = ...` can project one to the other)",
-                    decl.name,
+                    decl.path,
                     prev.producer.who(),
                     first.producer.who(),
                     first.producer.produces(first.shape),
@@ -228,7 +228,7 @@ pub fn concat(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, erro
                 r.span,
                 format!(
                     "`Concat` layer `{}` cannot join {} to {}: {}, but {}; {rule}",
-                    decl.name,
+                    decl.path,
                     prev.producer.who(),
                     first.producer.who(),
                     first.producer.produces(first.shape),
@@ -264,7 +264,7 @@ pub fn all_used(net: &Network, layers: &[Layer], errors: &mut Errors) -> bool {
                 &layer.name,
                 format!(
                     "the output of layer `{}` is never used: no later layer reads it, and only the last layer (`{}`) is the output of `{}`; read it (e.g. `Add({}, ...)` or `from = {}`) or remove it",
-                    layer.name, last.name, net.name, layer.name, layer.name
+                    layer.path, last.path, net.name, layer.name, layer.name
                 ),
             );
             ok = false;

@@ -262,8 +262,8 @@ impl Layer {
             },
         };
         match self.activation {
-            Activation::Identity => format!("{}: {kind}", self.name),
-            act => format!("{}: {kind} -> {}", self.name, act.text()),
+            Activation::Identity => format!("{}: {kind}", self.path),
+            act => format!("{}: {kind} -> {}", self.path, act.text()),
         }
     }
 
@@ -411,7 +411,7 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
             Some(layer) => {
                 produced.push(Some(Prev {
                     shape: layer.output,
-                    producer: Producer::Layer { name: layer.name.to_string(), previous: true },
+                    producer: Producer::Layer { name: layer.path.clone(), previous: true },
                     batch_norm: matches!(layer.kind, Kind::BatchNorm { .. }),
                 }));
                 layers.push(layer);
@@ -662,7 +662,7 @@ fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut E
             Arg::Named { name, value } => {
                 let key = name.to_string();
                 if !allowed.contains(&key.as_str()) {
-                    let context = format!(" for `{kind}` layer `{}`", decl.name);
+                    let context = format!(" for `{kind}` layer `{}`", decl.path);
                     let message = if allowed.is_empty() {
                         format!("unknown option `{key}`{context}; `{kind}` takes no options")
                     } else {
@@ -671,7 +671,7 @@ fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut E
                     errors.error(name, message);
                     ok = false;
                 } else if out.named.insert(key.clone(), value).is_some() {
-                    errors.error(name, format!("option `{key}` of layer `{}` is given twice", decl.name));
+                    errors.error(name, format!("option `{key}` of layer `{}` is given twice", decl.path));
                     ok = false;
                 }
             }
@@ -735,7 +735,7 @@ fn layer(
             name,
             format!(
                 "layer `{}` produces an image {}; softmax over an image is ambiguous, so flatten first",
-                decl.name,
+                decl.path,
                 output.text()
             ),
         );
@@ -746,20 +746,20 @@ fn layer(
             &decl.kind,
             format!(
                 "layer `{}` would produce {} values per sample, more than 2^31",
-                decl.name,
+                decl.path,
                 if output.len() == usize::MAX { "over 2^64".to_string() } else { output.len().to_string() }
             ),
         );
         return None;
     }
     if let Some(assertion) = &decl.assertion {
-        let written = shape_of(assertion, &format!("the shape asserted for `{}`", decl.name), errors)?;
+        let written = shape_of(assertion, &format!("the shape asserted for `{}`", decl.path), errors)?;
         if written != output {
             errors.error(
                 assertion_tokens(assertion),
                 format!(
                     "layer `{}` produces {}, not {} as asserted; fix the assertion, or the layer's sizes",
-                    decl.name,
+                    decl.path,
                     output.text(),
                     written.text()
                 ),
@@ -785,7 +785,7 @@ fn layer(
             &decl.name,
             format!(
                 "layer `{}` has no parameters, so `#[frozen]` does nothing; freeze a `Dense`, `Conv2d`, `ConvTranspose2d` or `BatchNorm` layer",
-                decl.name
+                decl.path
             ),
         );
         return None;
@@ -823,7 +823,7 @@ fn image_input(
                 &decl.kind,
                 format!(
                     "`{kind}` layer `{}` needs an image [channels, height, width], but {}; {hint}",
-                    decl.name,
+                    decl.path,
                     prev.producer.produces(flat)
                 ),
             );
@@ -994,7 +994,7 @@ fn no_activation(decl: &LayerDecl, what: &str, errors: &mut Errors) -> Option<()
             &act.name,
             format!(
                 "{what} layer `{}` takes no activation; put `-> {}` on the layer before it",
-                decl.name, act.name
+                decl.path, act.name
             ),
         );
         return None;
@@ -1117,7 +1117,7 @@ fn fit_window(
             spec.kernel_value,
             format!(
                 "layer `{}`: its {kh} x {kw} kernel does not fit its input {} with padding ({}); use a smaller kernel, more padding, or less pooling before it",
-                decl.name,
+                decl.path,
                 Shape::Image { c, h, w }.text(),
                 axes.join(", ")
             ),
@@ -1160,7 +1160,7 @@ fn tensors_fit(decl: &LayerDecl, tensors: &[(&str, usize)], errors: &mut Errors)
             let noun = if verb == "have" { "weights" } else { "values per sample" };
             errors.error(
                 &decl.kind,
-                format!("layer `{}` would {verb} {count} {noun}, more than 2^31; sinew networks are statically sized and must stay smaller", decl.name),
+                format!("layer `{}` would {verb} {count} {noun}, more than 2^31; sinew networks are statically sized and must stay smaller", decl.path),
             );
             return false;
         }
@@ -1172,7 +1172,7 @@ fn tensors_fit(decl: &LayerDecl, tensors: &[(&str, usize)], errors: &mut Errors)
 fn bias_option(decl: &LayerDecl, opts: &Options, errors: &mut Errors) -> Option<bool> {
     match opts.named.get(symbol::BIAS) {
         None => Some(true),
-        Some(v) => flag(v, &format!("layer `{}`", decl.name), symbol::BIAS, errors),
+        Some(v) => flag(v, &format!("layer `{}`", decl.path), symbol::BIAS, errors),
     }
 }
 
@@ -1232,7 +1232,7 @@ fn conv_transpose2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) 
             kernel_value,
             format!(
                 "layer `{}`: on its input {} the output size (n - 1) x stride - 2 x padding + kernel is not positive; reduce the padding",
-                decl.name,
+                decl.path,
                 Shape::Image { c: ci, h: hi, w: wi }.text()
             ),
         );
@@ -1258,7 +1258,7 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
                 &decl.kind,
                 format!(
                     "`{kind}` layer `{}` takes its kernel once: `{kind}(2)` or `{kind}(kernel = 2)`",
-                    decl.name
+                    decl.path
                 ),
             );
             return None;
@@ -1272,7 +1272,7 @@ fn pool(decl: &LayerDecl, kind: &str, prev: Option<&Prev>, errors: &mut Errors) 
         let (kh, kw) = spec.kernel;
         errors.error(
             padding,
-            format!("layer `{}`: padding must be at most half the {kh} x {kw} kernel, or a window could hold only padding", decl.name),
+            format!("layer `{}`: padding must be at most half the {kh} x {kw} kernel, or a window could hold only padding", decl.path),
         );
         return None;
     }
@@ -1292,7 +1292,7 @@ fn global_avg_pool(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -
     if let Some(v) = opts.positional.first() {
         errors.error(
             *v,
-            format!("`GlobalAvgPool` layer `{}` takes no arguments: it averages every channel over the whole image", decl.name),
+            format!("`GlobalAvgPool` layer `{}` takes no arguments: it averages every channel over the whole image", decl.path),
         );
         return None;
     }
@@ -1309,7 +1309,7 @@ fn global_avg_pool(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -
 fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
     let opts = options(decl, symbol::FLATTEN, &[], errors);
     if let Some(v) = opts.positional.first() {
-        errors.error(*v, format!("`Flatten` layer `{}` takes no arguments", decl.name));
+        errors.error(*v, format!("`Flatten` layer `{}` takes no arguments", decl.path));
         return None;
     }
     no_activation(decl, "flatten", errors)?;
@@ -1322,7 +1322,7 @@ fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
             &decl.kind,
             format!(
                 "`Flatten` layer `{}` has nothing to do: {}; remove it",
-                decl.name,
+                decl.path,
                 prev.producer.produces(flat)
             ),
         );
@@ -1341,7 +1341,7 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
             *v,
             format!(
                 "`BatchNorm` layer `{}` infers its size; name its options, e.g. `BatchNorm(eps = 1e-3)`",
-                decl.name
+                decl.path
             ),
         );
         return None;
@@ -1354,7 +1354,7 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
                 _ => {
                     errors.error(
                         *v,
-                        format!("`{key}` of layer `{}` must be {rule}, found `{}`", decl.name, v.text()),
+                        format!("`{key}` of layer `{}` must be {rule}, found `{}`", decl.path, v.text()),
                     );
                     None
                 }
@@ -1371,7 +1371,7 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
         let Producer::Layer { name: before, .. } = &prev.producer else { return None };
         errors.error(
             &decl.kind,
-            format!("`BatchNorm` layer `{}` directly follows `BatchNorm` layer `{before}`, whose output is already normalised; remove one", decl.name),
+            format!("`BatchNorm` layer `{}` directly follows `BatchNorm` layer `{before}`, whose output is already normalised; remove one", decl.path),
         );
         return None;
     }
