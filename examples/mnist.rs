@@ -10,7 +10,6 @@
 //! Prints the time per epoch, the test accuracy and confusion matrix; writes
 //! `out/lenet.safetensors` (PyTorch `state_dict` names) and `out/lenet-history.png`.
 
-use sinew::data::{Dataset, idx};
 use sinew::io::WeightWriter;
 use sinew::metrics::{ClassCounts, Metric};
 use sinew::prelude::*;
@@ -32,63 +31,18 @@ network! {
     }
 }
 
+#[path = "shared/mnist.rs"]
+mod mnist;
+
 const BATCH: usize = 32;
 
-/// `--epochs N` (default 30) and `--subset N` (use at most N training digits, and a tenth
-/// of that for dev and test; default all).
-fn args() -> Result<(usize, Option<usize>), String> {
-    let mut epochs = 30;
-    let mut subset = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = |name: &str| -> Result<usize, String> {
-            let v = args.next().ok_or(format!("{name} needs a number"))?;
-            v.parse().map_err(|_| format!("{name}: `{v}` is not a number"))
-        };
-        match flag.as_str() {
-            "--epochs" => epochs = value("--epochs")?,
-            "--subset" => subset = Some(value("--subset")?),
-            other => return Err(format!("unknown argument `{other}`; use --epochs N and --subset N")),
-        }
-    }
-    Ok((epochs, subset))
-}
-
-/// Standardises every pixel with the mean and standard deviation of all training pixels.
-fn standardise(parts: &mut [Dataset<f32, 784>]) -> (f32, f32) {
-    let pixels = || parts[0].samples().iter().flatten().map(|&p| f64::from(p));
-    let n = (parts[0].len() * 784) as f64;
-    let mean = pixels().sum::<f64>() / n;
-    let std = (pixels().map(|p| (p - mean) * (p - mean)).sum::<f64>() / n).sqrt();
-    let mut norm = sinew::data::Normalizer::<f32, 784>::identity();
-    norm.mean.fill(mean as f32);
-    norm.std.fill(std as f32);
-    for part in parts.iter_mut() {
-        part.normalize(&norm);
-    }
-    (mean as f32, std as f32)
-}
-
 fn main() -> Result<(), Box<dyn Error>> {
-    let (epochs, subset) = args()?;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-    let data = idx::mnist::<f32, 784>(
-        format!("{dir}/mnist5k-images.idx3-ubyte"),
-        format!("{dir}/mnist5k-labels.idx1-ubyte"),
-    )?;
-    let mut rng = sinew::rng(2024);
-    let mut parts = data.stratified_split(&[0.8, 0.1, 0.1], &mut rng)?;
-    if let Some(n) = subset {
-        for (i, part) in parts.iter_mut().enumerate() {
-            let keep: Vec<usize> = (0..part.len().min(if i == 0 { n } else { n.div_ceil(10) })).collect();
-            *part = part.subset(&keep);
-        }
-    }
-    let (mean, std) = standardise(&mut parts);
+    let (epochs, subset) = mnist::args(30)?;
+    let mut rng = sinew::rng(mnist::SEED);
+    let (parts, mean, std, total) = mnist::load(subset, &mut rng)?;
     let (train, dev, test) = (&parts[0], &parts[1], &parts[2]);
     println!(
-        "{} MNIST digits: {} train, {} dev, {} test (pixels standardised: mean {mean:.4}, std {std:.4})",
-        data.len(),
+        "{total} MNIST digits: {} train, {} dev, {} test (pixels standardised: mean {mean:.4}, std {std:.4})",
         train.len(),
         dev.len(),
         test.len()
@@ -107,19 +61,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let history = fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut rng)?;
     let seconds = started.elapsed().as_secs_f64();
 
-    println!("epoch  train loss  dev loss  dev accuracy  seconds");
-    for r in &history.epochs {
-        println!(
-            "{:>5}  {:>10.4}  {:>8.4}  {:>12.4}  {:>7.2}",
-            r.epoch,
-            r.train_loss,
-            r.dev_loss.unwrap_or(f64::NAN),
-            r.dev_score.unwrap_or(f64::NAN),
-            r.seconds
-        );
-    }
-    let per_epoch =
-        history.epochs.iter().map(|r| r.seconds).sum::<f64>() / history.epochs.len().max(1) as f64;
+    let per_epoch = mnist::report(&history);
     println!(
         "\ntrained {} epochs in {seconds:.1} s ({per_epoch:.2} s per epoch, evaluation included){}; kept epoch {} (dev accuracy {:.4})",
         history.epochs.len(),

@@ -176,20 +176,40 @@ fn parameter_names_nest_as_in_pytorch() {
 
 #[test]
 fn residual_block_with_batch_norm_f64() {
-    check::<ResNetSmall<f64>, f64, _, _, 108, 3, 4>("resblock_bn.f64.safetensors", SoftmaxCrossEntropy, classes, 1e-10);
+    check::<ResNetSmall<f64>, f64, _, _, 108, 3, 4>(
+        "resblock_bn.f64.safetensors",
+        SoftmaxCrossEntropy,
+        classes,
+        1e-10,
+    );
 }
 
 #[test]
 fn residual_block_with_batch_norm_f32() {
-    check::<ResNetSmall<f32>, f32, _, _, 108, 3, 4>("resblock_bn.f32.safetensors", SoftmaxCrossEntropy, classes, 1e-5);
+    check::<ResNetSmall<f32>, f32, _, _, 108, 3, 4>(
+        "resblock_bn.f32.safetensors",
+        SoftmaxCrossEntropy,
+        classes,
+        1e-5,
+    );
 }
 
 #[test]
 fn inception_module_f64() {
-    check::<InceptionNet<f64>, f64, _, _, 75, 2, 4>("inception.f64.safetensors", SigmoidBinaryCrossEntropy, matrix, 1e-10);
+    check::<InceptionNet<f64>, f64, _, _, 75, 2, 4>(
+        "inception.f64.safetensors",
+        SigmoidBinaryCrossEntropy,
+        matrix,
+        1e-10,
+    );
 }
 
 #[test]
 fn inception_module_f32() {
-    check::<InceptionNet<f32>, f32, _, _, 75, 2, 4>("inception.f32.safetensors", SigmoidBinaryCrossEntropy, matrix, 1e-5);
+    check::<InceptionNet<f32>, f32, _, _, 75, 2, 4>(
+        "inception.f32.safetensors",
+        SigmoidBinaryCrossEntropy,
+        matrix,
+        1e-5,
+    );
 }

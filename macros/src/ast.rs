@@ -55,12 +55,16 @@ pub struct SequenceDecl {
     pub frozen: bool,
     pub name: Ident,
     pub entries: Vec<(Ident, Option<Args>)>,
+    /// `=> shape`: what the last entry must produce.
+    pub assertion: Option<ShapeDecl>,
 }
 
 impl SequenceDecl {
     /// The entries as layers `name_0`, `name_1`, ... with paths `name.0`, `name.1`, ...
     pub fn into_layers(self) -> Vec<LayerDecl> {
         let name = self.name;
+        let last = self.entries.len().saturating_sub(1);
+        let mut assertion = self.assertion;
         self.entries
             .into_iter()
             .enumerate()
@@ -72,7 +76,7 @@ impl SequenceDecl {
                 kind,
                 args,
                 activation: None,
-                assertion: None,
+                assertion: if i == last { assertion.take() } else { None },
             })
             .collect()
     }
@@ -101,6 +105,9 @@ pub struct BlockDecl {
     /// Names that the block's sizes may use, given at each use: `Res(16)`.
     pub params: Vec<Ident>,
     pub layers: Vec<LayerDecl>,
+    /// Sequences inside the block (`downsample: [Conv2d(..), BatchNorm]`), by name, with
+    /// the name of their last entry: reading the sequence reads that entry.
+    pub sequences: Vec<(String, String)>,
     /// The span of the braces.
     pub body_span: Span,
 }

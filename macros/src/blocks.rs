@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use syn::Ident;
 
 /// Layer kinds that have parameters, and so can be frozen.
-const WITH_PARAMETERS: &[&str] = &[symbol::DENSE, symbol::CONV2D, symbol::CONV_TRANSPOSE2D, symbol::BATCH_NORM];
+const WITH_PARAMETERS: &[&str] =
+    &[symbol::DENSE, symbol::CONV2D, symbol::CONV_TRANSPOSE2D, symbol::BATCH_NORM];
 
 /// How deeply blocks may use blocks (a block using itself would never end).
 const MAX_DEPTH: usize = 16;
@@ -24,7 +25,10 @@ pub fn inline(items: Vec<Item>, blocks: &[BlockDecl], errors: &mut Errors) -> Ve
     let mut seen: HashMap<String, &BlockDecl> = HashMap::new();
     for block in blocks {
         if symbol::LAYERS.contains(&block.name.to_string().as_str()) {
-            errors.error(&block.name, format!("block `{}` has the name of a layer kind; rename it", block.name));
+            errors.error(
+                &block.name,
+                format!("block `{}` has the name of a layer kind; rename it", block.name),
+            );
         } else if seen.insert(block.name.to_string(), block).is_some() {
             errors.error(&block.name, format!("block `{}` is declared twice", block.name));
         }
@@ -86,6 +90,14 @@ impl Inliner<'_, '_> {
         let resolved = match &scope.inside {
             Some((input, _, _)) if text == symbol::INPUT => return input.clone(),
             Some((_, locals, block)) => {
+                let text = match self
+                    .blocks
+                    .get(block)
+                    .and_then(|b| b.sequences.iter().find(|(seq, _)| *seq == text))
+                {
+                    Some((_, last)) => last.clone(),
+                    None => text,
+                };
                 if !locals.contains(&text) {
                     self.errors.error(
                         name,
@@ -111,7 +123,9 @@ impl Inliner<'_, '_> {
                 None => value.clone(),
             },
             Value::Neg(minus, inner) => Value::Neg(*minus, Box::new(Self::bind(inner, scope))),
-            Value::Tuple(span, items) => Value::Tuple(*span, items.iter().map(|v| Self::bind(v, scope)).collect()),
+            Value::Tuple(span, items) => {
+                Value::Tuple(*span, items.iter().map(|v| Self::bind(v, scope)).collect())
+            }
             other => other.clone(),
         }
     }
@@ -157,7 +171,10 @@ impl Inliner<'_, '_> {
             return;
         };
         if depth >= MAX_DEPTH {
-            self.errors.error(&decl.kind, format!("blocks are nested more than {MAX_DEPTH} deep here; does block `{kind}` use itself?"));
+            self.errors.error(
+                &decl.kind,
+                format!("blocks are nested more than {MAX_DEPTH} deep here; does block `{kind}` use itself?"),
+            );
             return;
         }
         // A block use: its arguments are the block's parameters, and `from`.
@@ -167,11 +184,20 @@ impl Inliner<'_, '_> {
                 Arg::Positional(v) => values.push(v.clone()),
                 Arg::Named { name, .. } if name == symbol::FROM => {}
                 Arg::Named { name, .. } => {
-                    self.errors.error(name, format!("block `{kind}` takes its parameters by position ({}), and `from`", block.params.len()));
+                    self.errors.error(
+                        name,
+                        format!(
+                            "block `{kind}` takes its parameters by position ({}), and `from`",
+                            block.params.len()
+                        ),
+                    );
                     return;
                 }
                 Arg::Arrow { arrow, .. } => {
-                    self.errors.error(arrow, format!("block `{kind}` takes its parameters by position, not `in => out`"));
+                    self.errors.error(
+                        arrow,
+                        format!("block `{kind}` takes its parameters by position, not `in => out`"),
+                    );
                     return;
                 }
             }
@@ -192,7 +218,10 @@ impl Inliner<'_, '_> {
             return;
         }
         if let Some(act) = &decl.activation {
-            self.errors.error(&act.name, format!("a block use takes no activation; put it on the last layer of block `{kind}`"));
+            self.errors.error(
+                &act.name,
+                format!("a block use takes no activation; put it on the last layer of block `{kind}`"),
+            );
             return;
         }
         if block.layers.is_empty() {
@@ -216,7 +245,11 @@ impl Inliner<'_, '_> {
             }
             // The first layer reads what feeds the use, unless it says otherwise.
             let kind = layer.kind.to_string();
-            let explicit = layer.args.iter().flat_map(|a| &a.list).any(|a| matches!(a, Arg::Named { name, .. } if name == symbol::FROM));
+            let explicit = layer
+                .args
+                .iter()
+                .flat_map(|a| &a.list)
+                .any(|a| matches!(a, Arg::Named { name, .. } if name == symbol::FROM));
             if i == 0 && kind != symbol::ADD && kind != symbol::CONCAT && !explicit {
                 let span = layer.kind.span();
                 let args = layer.args.get_or_insert_with(|| Args { span, list: Vec::new() });
@@ -231,6 +264,13 @@ impl Inliner<'_, '_> {
             && let Some(last) = &self.last
         {
             self.alias.insert(field, last.clone());
+        }
+        // `b1: Res(16) => [16, 8, 8]` asserts what the block's last layer produces.
+        if let Some(assertion) = decl.assertion
+            && self.emitted.len() > start
+            && let Some(layer) = self.emitted.last_mut()
+        {
+            layer.assertion = Some(assertion);
         }
     }
 

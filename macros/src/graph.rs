@@ -34,7 +34,12 @@ fn joins(kind: &str) -> bool {
 /// any other layer reads the previous layer (the input for the first one) unless
 /// `from = name` names another. A name is `input` or an earlier layer: not the layer
 /// itself, not a later one (that would be a cycle), and not an unknown one.
-pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mut Errors) -> Option<Vec<Reference>> {
+pub fn sources(
+    decl: &LayerDecl,
+    index: usize,
+    decls: &[&LayerDecl],
+    errors: &mut Errors,
+) -> Option<Vec<Reference>> {
     let kind = decl.kind.to_string();
     let args = decl.args.as_ref().map_or(&[][..], |a| &a.list);
     if joins(&kind) {
@@ -59,15 +64,21 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
                 }
                 Arg::Named { name, .. } => {
                     let hint = if name == symbol::FROM {
-                        format!("`{kind}` names its inputs as arguments, e.g. `{kind}(c2, input)`; `from` is for layers with one input")
+                        format!(
+                            "`{kind}` names its inputs as arguments, e.g. `{kind}(c2, input)`; `from` is for layers with one input"
+                        )
                     } else {
                         format!("`{kind}` takes no options, only the names of the values it joins")
                     };
-                    errors.error(name, format!("unknown option `{name}` for `{kind}` layer `{}`: {hint}", decl.path));
+                    errors.error(
+                        name,
+                        format!("unknown option `{name}` for `{kind}` layer `{}`: {hint}", decl.path),
+                    );
                     ok = false;
                 }
                 Arg::Arrow { arrow, .. } => {
-                    errors.error(arrow, format!("`{kind}` layer `{}` takes names, not `in => out`", decl.path));
+                    errors
+                        .error(arrow, format!("`{kind}` layer `{}` takes names, not `in => out`", decl.path));
                     ok = false;
                 }
             }
@@ -115,7 +126,9 @@ pub fn sources(decl: &LayerDecl, index: usize, decls: &[&LayerDecl], errors: &mu
                     explicit: false,
                     span,
                 },
-                None => Reference { source: Source::Input, name: symbol::INPUT.into(), explicit: false, span },
+                None => {
+                    Reference { source: Source::Input, name: symbol::INPUT.into(), explicit: false, span }
+                }
             }])
         }
     }
@@ -130,12 +143,14 @@ fn reference(
     errors: &mut Errors,
 ) -> Option<Reference> {
     let text = name.to_string();
-    let made = |source| Some(Reference { source, name: text.clone(), explicit: true, span: name.span() });
+    let made = |source, shown: &str| {
+        Some(Reference { source, name: shown.to_string(), explicit: true, span: name.span() })
+    };
     if text == symbol::INPUT {
-        return made(Source::Input);
+        return made(Source::Input, &text);
     }
     match decls.iter().position(|d| d.name == text) {
-        Some(j) if j < index => made(Source::Layer(j)),
+        Some(j) if j < index => made(Source::Layer(j), &decls[j].path),
         Some(j) if j == index => {
             errors.error(
                 name,
@@ -180,7 +195,12 @@ fn list(names: &[&str]) -> String {
 
 /// Rule: `Add(a, b, ..)` sums values of exactly one shape (a 1×1 `Conv2d` projection
 /// makes channels or sizes agree, as in ResNet's downsampling shortcut).
-pub fn add(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: &mut Errors) -> Option<Kind> {
+pub fn add(
+    decl: &LayerDecl,
+    refs: &[Reference],
+    prevs: Option<&[Prev]>,
+    errors: &mut Errors,
+) -> Option<Kind> {
     let prevs = prevs?;
     let first = &prevs[0];
     for (r, prev) in refs.iter().zip(prevs).skip(1) {
@@ -205,7 +225,12 @@ pub fn add(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors:
 /// Rule: `Concat(a, b, ..)` stacks images of one height and width along their channels, or
 /// feature vectors along their features; an image and a vector do not mix (flatten the
 /// image first).
-pub fn concat(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: &mut Errors) -> Option<Kind> {
+pub fn concat(
+    decl: &LayerDecl,
+    refs: &[Reference],
+    prevs: Option<&[Prev]>,
+    errors: &mut Errors,
+) -> Option<Kind> {
     let prevs = prevs?;
     let first = &prevs[0];
     let mut output = first.shape;

@@ -46,9 +46,11 @@ fn inference(layer: &Layer, b: u128) -> u128 {
 fn training(layer: &Layer, b: u128) -> u128 {
     let n = layer.output.len() as u128;
     match layer.kind {
-        Kind::Dense { .. } | Kind::AvgPool { .. } | Kind::GlobalAvgPool { .. } | Kind::Add | Kind::Concat { .. } => {
-            2 * n * b
-        }
+        Kind::Dense { .. }
+        | Kind::AvgPool { .. }
+        | Kind::GlobalAvgPool { .. }
+        | Kind::Add
+        | Kind::Concat { .. } => 2 * n * b,
         Kind::Dropout { .. } | Kind::MaxPool { .. } => 3 * n * b,
         Kind::Conv2d { geo, .. } => {
             let cols = geo.unfolded() as u128;

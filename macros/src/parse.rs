@@ -16,7 +16,14 @@ use syn::{
 /// Parses the whole invocation: any `block` declarations, then the network. A malformed
 /// header is fatal (`Err`); malformed items are recorded in `errors` and skipped.
 pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> {
-    type Header = (Vec<(Ident, Vec<Ident>, TokenStream, proc_macro2::Span)>, Vec<Attribute>, Visibility, Ident, TokenStream, proc_macro2::Span);
+    type Header = (
+        Vec<(Ident, Vec<Ident>, TokenStream, proc_macro2::Span)>,
+        Vec<Attribute>,
+        Visibility,
+        Ident,
+        TokenStream,
+        proc_macro2::Span,
+    );
     let parser = |stream: ParseStream| -> syn::Result<Header> {
         let mut blocks = Vec::new();
         let attrs = loop {
@@ -40,7 +47,9 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
                 params.extend(list);
             }
             if !stream.peek(syn::token::Brace) {
-                return Err(stream.error(format!("expected `{{` after `block {name}`: `block {name} {{ c1: Conv2d(16, kernel = 3), ... }}`")));
+                return Err(stream.error(format!(
+                    "expected `{{` after `block {name}`: `block {name} {{ c1: Conv2d(16, kernel = 3), ... }}`"
+                )));
             }
             let content;
             let brace = braced!(content in stream);
@@ -49,7 +58,9 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
         };
         let vis: Visibility = stream.parse()?;
         if !stream.peek(Token![struct]) {
-            return Err(stream.error("expected `struct`: a network is declared as `pub struct Name { input: ..., layer: ..., }`"));
+            return Err(stream.error(
+                "expected `struct`: a network is declared as `pub struct Name { input: ..., layer: ..., }`",
+            ));
         }
         stream.parse::<Token![struct]>()?;
         let name: Ident = stream.parse()?;
@@ -80,18 +91,26 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
     let mut blocks = Vec::new();
     for (block, params, body, span) in block_decls {
         let mut layers = Vec::new();
+        let mut sequences = Vec::new();
         for chunk in split_top_level_commas(body, errors) {
             match item.parse2(chunk) {
                 Ok(Item::Layer(layer)) => layers.push(layer),
+                Ok(Item::Sequence(seq)) => {
+                    let entries = seq.into_layers();
+                    if let Some(last) = entries.last() {
+                        let name = last.path.rsplit_once('.').map_or("", |(seq, _)| seq).to_string();
+                        sequences.push((name, last.name.to_string()));
+                    }
+                    layers.extend(entries);
+                }
                 Ok(Item::Input(decl)) => errors.error(
                     &decl.key,
                     format!("block `{block}` takes no `input`: its input is whatever feeds it, named `input` inside the block"),
                 ),
-                Ok(Item::Sequence(seq)) => layers.extend(seq.into_layers()),
                 Err(e) => errors.push(e),
             }
         }
-        blocks.push(crate::ast::BlockDecl { name: block, params, layers, body_span: span });
+        blocks.push(crate::ast::BlockDecl { name: block, params, layers, sequences, body_span: span });
     }
     let mut items = Vec::new();
     for chunk in split_top_level_commas(body, errors) {
@@ -299,7 +318,10 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         let mut entries = Vec::new();
         while !content.is_empty() {
             let kind: Ident = content.parse().map_err(|e| {
-                syn::Error::new(e.span(), format!("expected a block or layer kind in sequence `{name}`, e.g. `[Res(16), Res(16)]`"))
+                syn::Error::new(
+                    e.span(),
+                    format!("expected a block or layer kind in sequence `{name}`, e.g. `[Res(16), Res(16)]`"),
+                )
             })?;
             let args = if content.peek(syn::token::Paren) { Some(parse_args(&content)?) } else { None };
             entries.push((kind, args));
@@ -308,11 +330,20 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
             }
             content.parse::<Token![,]>()?;
         }
+        let assertion = if stream.peek(Token![=>]) {
+            stream.parse::<Token![=>]>()?;
+            Some(shape(stream)?)
+        } else {
+            None
+        };
         expect_end(stream, &format!("after sequence `{name}`"))?;
         if entries.is_empty() {
-            return Err(syn::Error::new(name.span(), format!("sequence `{name}` is empty; list its blocks, e.g. `{name}: [Res(16), Res(16)]`")));
+            return Err(syn::Error::new(
+                name.span(),
+                format!("sequence `{name}` is empty; list its blocks, e.g. `{name}: [Res(16), Res(16)]`"),
+            ));
         }
-        return Ok(Item::Sequence(crate::ast::SequenceDecl { attrs, frozen, name, entries }));
+        return Ok(Item::Sequence(crate::ast::SequenceDecl { attrs, frozen, name, entries, assertion }));
     }
     let kind: Ident = stream.parse().map_err(|e| {
         syn::Error::new(e.span(), format!("expected a layer kind after `{name}:`, e.g. `Dense(10)`"))
@@ -340,7 +371,16 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         None
     };
     expect_end(stream, &format!("after layer `{name}`"))?;
-    Ok(Item::Layer(LayerDecl { attrs, frozen, path: name.to_string(), name, kind, args, activation, assertion }))
+    Ok(Item::Layer(LayerDecl {
+        attrs,
+        frozen,
+        path: name.to_string(),
+        name,
+        kind,
+        args,
+        activation,
+        assertion,
+    }))
 }
 
 fn expect_end(stream: ParseStream, context: &str) -> syn::Result<()> {

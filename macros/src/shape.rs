@@ -392,11 +392,9 @@ pub fn resolve<'a>(net: &'a Network, input: Option<&InputDecl>, errors: &mut Err
             let prevs: Option<Vec<Prev>> = sources
                 .iter()
                 .map(|r| match r.source {
-                    Source::Input => input_shape.map(|shape| Prev {
-                        shape,
-                        producer: Producer::Input,
-                        batch_norm: false,
-                    }),
+                    Source::Input => {
+                        input_shape.map(|shape| Prev { shape, producer: Producer::Input, batch_norm: false })
+                    }
                     Source::Layer(j) => produced[j].clone().map(|mut prev| {
                         if r.explicit {
                             prev.producer = prev.producer.named();
@@ -451,7 +449,10 @@ pub(crate) struct Prev {
 pub(crate) enum Producer {
     Input,
     /// A layer: the previous one (read implicitly) or one named with `from` / in `Add`.
-    Layer { name: String, previous: bool },
+    Layer {
+        name: String,
+        previous: bool,
+    },
 }
 
 impl Producer {

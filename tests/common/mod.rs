@@ -28,9 +28,11 @@ pub fn fixture(name: &str) -> HashMap<String, Tensor> {
                     .map(|b| f64::from(f32::from_le_bytes(b.try_into().unwrap())))
                     .collect(),
                 // Batch norm's `num_batches_tracked`.
-                safetensors::Dtype::I64 => {
-                    view.data().chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f64).collect()
-                }
+                safetensors::Dtype::I64 => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f64)
+                    .collect(),
                 other => panic!("unexpected dtype {other:?}"),
             };
             (name, Tensor { shape: view.shape().to_vec(), data })

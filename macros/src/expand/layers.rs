@@ -68,7 +68,11 @@ pub fn inference_buffer(layer: &Layer) -> Option<TokenStream> {
 pub fn training_buffer(layer: &Layer) -> Option<TokenStream> {
     let n = lit(layer.output.len());
     Some(match layer.kind {
-        Kind::Dense { .. } | Kind::AvgPool { .. } | Kind::GlobalAvgPool { .. } | Kind::Add | Kind::Concat { .. } => {
+        Kind::Dense { .. }
+        | Kind::AvgPool { .. }
+        | Kind::GlobalAvgPool { .. }
+        | Kind::Add
+        | Kind::Concat { .. } => {
             quote!(::sinew::layers::Buffers<T, #n, B>)
         }
         Kind::Dropout { .. } => quote!(::sinew::layers::DropoutBuffers<T, #n, B>),
@@ -260,7 +264,9 @@ fn input_gradient(layer: &Layer, model: &Model, edge: &Edge, position: usize) ->
         }
         Kind::MaxPool { geo } => {
             let g = geometry(&geo);
-            edge.into(|dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx, #store);))
+            edge.into(
+                |dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx, #store);),
+            )
         }
         Kind::AvgPool { geo } => {
             let g = geometry(&geo);
@@ -305,7 +311,9 @@ pub fn backward(layer: &Layer, model: &Model, edges: &[Edge]) -> (TokenStream, b
         let s = lit(spatial);
         let store = edge.store();
         let dx = match &edge.dest {
-            Dest::Buffer(buffer) if edge.always || gated => quote!(::core::option::Option::Some(&mut #buffer)),
+            Dest::Buffer(buffer) if edge.always || gated => {
+                quote!(::core::option::Option::Some(&mut #buffer))
+            }
             Dest::Buffer(buffer) => {
                 quote!(if propagate { ::core::option::Option::Some(&mut #buffer) } else { ::core::option::Option::None })
             }
@@ -316,8 +324,7 @@ pub fn backward(layer: &Layer, model: &Model, edges: &[Edge]) -> (TokenStream, b
         } else {
             quote!(::core::option::Option::None)
         };
-        let call =
-            quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads, #store););
+        let call = quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads, #store););
         let reads = !edge.always && matches!(edge.dest, Dest::Buffer(_)) && !gated;
         return if gated { (quote!(if propagate { #act #call }), true) } else { (quote!(#act #call), reads) };
     }

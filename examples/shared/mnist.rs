@@ -1,0 +1,78 @@
+//! The MNIST subset as every MNIST example uses it: the same seeded stratified split
+//! (4,000 train / 500 dev / 500 test), pixels standardised with the training mean and
+//! standard deviation, and the same command-line flags.
+
+use sinew::data::{Dataset, idx};
+use sinew::train::History;
+use std::error::Error;
+
+/// The seed of the split (and of everything after it).
+pub const SEED: u64 = 2024;
+
+/// `--epochs N` (default `epochs`) and `--subset N` (use at most N training digits, and a
+/// tenth of that for dev and test; default all).
+pub fn args(epochs: usize) -> Result<(usize, Option<usize>), String> {
+    let mut epochs = epochs;
+    let mut subset = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = |name: &str| -> Result<usize, String> {
+            let v = args.next().ok_or(format!("{name} needs a number"))?;
+            v.parse().map_err(|_| format!("{name}: `{v}` is not a number"))
+        };
+        match flag.as_str() {
+            "--epochs" => epochs = value("--epochs")?,
+            "--subset" => subset = Some(value("--subset")?),
+            other => return Err(format!("unknown argument `{other}`; use --epochs N and --subset N")),
+        }
+    }
+    Ok((epochs, subset))
+}
+
+/// The data: `[train, dev, test]`, the pixel mean and standard deviation, and the total
+/// number of digits. `rng` draws the split.
+pub type Split = (Vec<Dataset<f32, 784>>, f32, f32, usize);
+
+/// Loads `data/mnist5k-*`, splits it 80/10/10 (stratified), optionally keeps a subset, and
+/// standardises every pixel with the mean and standard deviation of all training pixels.
+pub fn load(subset: Option<usize>, rng: &mut sinew::Rng) -> Result<Split, Box<dyn Error>> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+    let data = idx::mnist::<f32, 784>(
+        format!("{dir}/mnist5k-images.idx3-ubyte"),
+        format!("{dir}/mnist5k-labels.idx1-ubyte"),
+    )?;
+    let mut parts = data.stratified_split(&[0.8, 0.1, 0.1], rng)?;
+    if let Some(n) = subset {
+        for (i, part) in parts.iter_mut().enumerate() {
+            let keep: Vec<usize> = (0..part.len().min(if i == 0 { n } else { n.div_ceil(10) })).collect();
+            *part = part.subset(&keep);
+        }
+    }
+    let pixels = || parts[0].samples().iter().flatten().map(|&p| f64::from(p));
+    let n = (parts[0].len() * 784) as f64;
+    let mean = pixels().sum::<f64>() / n;
+    let std = (pixels().map(|p| (p - mean) * (p - mean)).sum::<f64>() / n).sqrt();
+    let mut norm = sinew::data::Normalizer::<f32, 784>::identity();
+    norm.mean.fill(mean as f32);
+    norm.std.fill(std as f32);
+    for part in parts.iter_mut() {
+        part.normalize(&norm);
+    }
+    Ok((parts, mean as f32, std as f32, data.len()))
+}
+
+/// Prints the per-epoch table and returns the mean seconds per epoch.
+pub fn report(history: &History) -> f64 {
+    println!("epoch  train loss  dev loss  dev accuracy  seconds");
+    for r in &history.epochs {
+        println!(
+            "{:>5}  {:>10.4}  {:>8.4}  {:>12.4}  {:>7.2}",
+            r.epoch,
+            r.train_loss,
+            r.dev_loss.unwrap_or(f64::NAN),
+            r.dev_score.unwrap_or(f64::NAN),
+            r.seconds
+        );
+    }
+    history.epochs.iter().map(|r| r.seconds).sum::<f64>() / history.epochs.len().max(1) as f64
+}
