@@ -2,13 +2,12 @@
 //!
 //! The counts mirror the runtime's types field by field (every field is a matrix of `f32`
 //! or `u32`, so there is no padding); the generated code asserts at compile time that they
-//! equal `size_of` of the real types, so this arithmetic cannot drift from them.
+//! equal `size_of` of the real types (`expand::budget_assertions`), so this arithmetic
+//! cannot drift from them. A check: it reads the model and depends on no later stage.
 
 use crate::ast::Budget;
 use crate::report::Errors;
 use crate::shape::{Kind, Layer, Model};
-use proc_macro2::TokenStream;
-use quote::quote;
 
 /// Bytes of one `f32` (and of one `u32` index of max pooling).
 const SCALAR: u128 = 4;
@@ -174,23 +173,6 @@ pub fn check_budget(model: &Model, budget: &Budget, fp: &Footprint, errors: &mut
                 ),
             );
         }
-    }
-}
-
-/// Compile-time assertions that the counts above are the sizes of the generated types.
-pub fn assertions(budget: &Budget, fp: &Footprint, names: &crate::expand::Names) -> TokenStream {
-    let crate::expand::Names { net, workspace, train, .. } = names;
-    let b = crate::expand::lit(budget.batch);
-    let [p, w, t] = [fp.parameters, fp.workspace, fp.train_workspace]
-        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
-        .map(crate::expand::lit);
-    let message = "sinew's byte counts disagree with the generated types; please report this";
-    quote! {
-        const _: () = {
-            ::core::assert!(::core::mem::size_of::<#net<f32>>() == #p, #message);
-            ::core::assert!(::core::mem::size_of::<#workspace<#b, f32>>() == #w, #message);
-            ::core::assert!(::core::mem::size_of::<#train<#b, f32>>() == #t, #message);
-        };
     }
 }
 

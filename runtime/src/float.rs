@@ -1,8 +1,6 @@
 //! The scalar types sinew computes in.
 
 use crate::fastmath;
-use crate::linalg::{self, Gemm};
-use crate::optim::AdamUpdate;
 use bytemuck::Pod;
 use nalgebra::RealField;
 
@@ -15,9 +13,10 @@ mod sealed {
 /// A floating-point scalar: `f32` (the default of every network) or `f64` (for reference
 /// computations and gradient checks).
 ///
-/// Besides nalgebra's [`RealField`] arithmetic it carries the elementwise kernels whose
-/// speed matters (`tanh`, the logistic sigmoid, `exp`) and the matrix-product entry point,
-/// so that each type can pick its fastest implementation. The trait is sealed.
+/// Besides nalgebra's [`RealField`] arithmetic it carries the elementwise functions whose
+/// speed matters (`tanh`, the logistic sigmoid, `exp`), so that each type can pick its
+/// fastest implementation. Kernels that belong to a layer or an optimizer (the matrix
+/// product, Adam's update) live with them and pick theirs by type. The trait is sealed.
 ///
 /// ```
 /// use sinew::Float;
@@ -54,20 +53,6 @@ pub trait Float:
     fn tanh_slice(values: &mut [Self]);
     /// Replaces every element by its logistic sigmoid `1 / (1 + e^-x)`.
     fn sigmoid_slice(values: &mut [Self]);
-
-    /// `C = op(A) · op(B) (+ C)`; see [`linalg::gemm`]. Types may override it with a faster
-    /// kernel; the default is the portable one.
-    #[inline]
-    fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
-        linalg::gemm_portable(g, a, b, c);
-    }
-
-    /// One Adam update of one tensor (see [`AdamUpdate`]). Types may override it with a
-    /// faster kernel; the default is [`AdamUpdate::apply`].
-    #[inline]
-    fn adam_update(update: &AdamUpdate<Self>, w: &mut [Self], v: &mut [Self], s: &mut [Self], g: &[Self]) {
-        update.apply(w, v, s, g);
-    }
 }
 
 impl Float for f32 {
@@ -101,16 +86,6 @@ impl Float for f32 {
             *v = fastmath::sigmoid(*v);
         }
     }
-    #[cfg(feature = "host")]
-    #[inline]
-    fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
-        crate::kernels::gemm_f32(g, a, b, c);
-    }
-    #[cfg(feature = "host")]
-    #[inline]
-    fn adam_update(update: &AdamUpdate<Self>, w: &mut [Self], v: &mut [Self], s: &mut [Self], g: &[Self]) {
-        crate::kernels::adam_f32(update, w, v, s, g);
-    }
 }
 
 impl Float for f64 {
@@ -140,10 +115,5 @@ impl Float for f64 {
         for v in values {
             *v = 1.0 / (1.0 + nalgebra::ComplexField::exp(-*v));
         }
-    }
-    #[cfg(feature = "host")]
-    #[inline]
-    fn gemm(g: Gemm, a: &[Self], b: &[Self], c: &mut [Self]) {
-        crate::kernels::gemm_f64(g, a, b, c);
     }
 }

@@ -1,6 +1,6 @@
-//! Host kernels (the `std` feature): `f32` products and `tanh` on SIMD registers chosen at
+//! Host kernels (the `host` feature): `f32` products and `tanh` on SIMD registers chosen at
 //! run time (AVX-512, AVX2+FMA, NEON) through `pulp`, which keeps this crate free of
-//! `unsafe`.
+//! `unsafe`. The optimizers' own kernels live with them (`optim::adam`).
 //!
 //! # The product
 //! A register-blocked kernel in the GotoBLAS style, with every buffer on the stack so that
@@ -17,7 +17,6 @@
 
 use crate::fastmath;
 use crate::linalg::{Gemm, Op, gemm_portable};
-use crate::optim::AdamUpdate;
 use pulp::{Simd, WithSimd};
 use std::sync::OnceLock;
 
@@ -30,8 +29,8 @@ const MR_MAX: usize = 32;
 /// Largest tile width.
 const NR_MAX: usize = 8;
 
-/// The instruction set, detected once.
-fn arch() -> pulp::Arch {
+/// The instruction set, detected once (also used by the optimizers' kernels).
+pub(crate) fn arch() -> pulp::Arch {
     static ARCH: OnceLock<pulp::Arch> = OnceLock::new();
     *ARCH.get_or_init(pulp::Arch::new)
 }
@@ -48,24 +47,9 @@ pub fn gemm_f32(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
     }
 }
 
-/// `f64` product; see [`crate::linalg::gemm`]. `f64` is the type of reference computations,
-/// so it keeps the portable loops.
-pub fn gemm_f64(g: Gemm, a: &[f64], b: &[f64], c: &mut [f64]) {
-    gemm_portable(g, a, b, c);
-}
-
 /// `tanh` of every value, 16 (AVX-512) or 8 (AVX2) at a time; see [`fastmath::tanh`].
 pub fn tanh_f32(values: &mut [f32]) {
     arch().dispatch(Tanh(values));
-}
-
-/// One Adam update of one tensor (see [`AdamUpdate`]), 16 or 8 values at a time.
-///
-/// # Panics
-/// If the slices have different lengths.
-pub fn adam_f32(update: &AdamUpdate<f32>, w: &mut [f32], v: &mut [f32], s: &mut [f32], g: &[f32]) {
-    assert!(v.len() == w.len() && s.len() == w.len() && g.len() == w.len(), "tensors of different sizes");
-    arch().dispatch(Adam { update, w, v, s, g });
 }
 
 /// Lanes of an `f32` vector.
@@ -389,40 +373,6 @@ fn tanh_simd<S: Simd>(simd: S, x: S::f32s) -> S::f32s {
     simd.select_f32s(simd.equal_f32s(x, x), y, x)
 }
 
-struct Adam<'a> {
-    update: &'a AdamUpdate<f32>,
-    w: &'a mut [f32],
-    v: &'a mut [f32],
-    s: &'a mut [f32],
-    g: &'a [f32],
-}
-
-impl WithSimd for Adam<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) {
-        let Adam { update, w, v, s, g } = self;
-        let u = *update;
-        let (wh, wt) = S::as_mut_simd_f32s(w);
-        let (vh, vt) = S::as_mut_simd_f32s(v);
-        let (sh, st) = S::as_mut_simd_f32s(s);
-        let (gh, gt) = S::as_simd_f32s(g);
-        let k = |x: f32| simd.splat_f32s(x);
-        let (b1, b2, l2, shrink, step, isc2, eps) =
-            (k(u.beta1), k(u.beta2), k(u.l2), k(u.shrink), k(u.step_size), k(u.inv_sqrt_c2), k(u.eps));
-        let (one_b1, one_b2) = (k(1.0 - u.beta1), k(1.0 - u.beta2));
-        for (((w, v), s), &g) in wh.iter_mut().zip(vh).zip(sh).zip(gh) {
-            let g = simd.mul_add_e_f32s(l2, *w, g);
-            *v = simd.mul_add_e_f32s(b1, *v, simd.mul_f32s(one_b1, g));
-            *s = simd.mul_add_e_f32s(b2, *s, simd.mul_f32s(one_b2, simd.mul_f32s(g, g)));
-            let denom = simd.mul_add_e_f32s(simd.sqrt_f32s(*s), isc2, eps);
-            *w = simd.sub_f32s(simd.mul_f32s(*w, shrink), simd.div_f32s(simd.mul_f32s(step, *v), denom));
-        }
-        u.apply(wt, vt, st, gt);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,34 +430,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    /// The SIMD Adam update agrees with the portable one.
-    #[test]
-    fn simd_adam_matches_portable() {
-        let update = AdamUpdate {
-            beta1: 0.9,
-            beta2: 0.999,
-            step_size: 0.01 / 0.1,
-            inv_sqrt_c2: 1.0 / 0.001f32.sqrt(),
-            eps: 1e-8,
-            l2: 0.01,
-            shrink: 0.999,
-        };
-        let n = 1003;
-        let (w0, v0, s0, g) = (
-            filled(n, 1),
-            filled(n, 2),
-            filled(n, 3).iter().map(|x| x.abs()).collect::<Vec<_>>(),
-            filled(n, 4),
-        );
-        let (mut w1, mut v1, mut s1) = (w0.clone(), v0.clone(), s0.clone());
-        update.apply(&mut w1, &mut v1, &mut s1, &g);
-        let (mut w2, mut v2, mut s2) = (w0, v0, s0);
-        adam_f32(&update, &mut w2, &mut v2, &mut s2, &g);
-        for (a, b) in w1.iter().zip(&w2).chain(v1.iter().zip(&v2)).chain(s1.iter().zip(&s2)) {
-            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
         }
     }
 

@@ -6,11 +6,41 @@ use crate::shape::{Activation, Geo, Kind, Layer, Model, Source};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// `&const { Geometry { .. } }`: the window geometry, evaluated at compile time.
-pub fn geometry(g: &Geo) -> TokenStream {
-    let Geo { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = *g;
-    let [c, h, w, kh, kw, sh, sw, ph, pw, ho, wo] = [c, h, w, kh, kw, sh, sw, ph, pw, ho, wo].map(lit);
-    quote!(&const { ::sinew::layers::Geometry { c: #c, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, ho: #ho, wo: #wo } })
+/// The name of a windowed layer's geometry constant: `C1_GEOMETRY` for layer `c1`.
+fn geometry_name(layer: &Layer) -> syn::Ident {
+    quote::format_ident!("{}_GEOMETRY", layer.name.to_string().to_uppercase())
+}
+
+/// `&Self::C1_GEOMETRY`: a windowed layer's geometry, defined once per network.
+fn geometry_ref(layer: &Layer) -> TokenStream {
+    let name = geometry_name(layer);
+    quote!(&Self::#name)
+}
+
+/// The window geometry constants of the convolution and pooling layers, one per layer,
+/// for the network's `impl` block.
+pub fn geometry_consts(model: &Model) -> TokenStream {
+    let mut out = TokenStream::new();
+    for layer in &model.layers {
+        let g = match layer.kind {
+            Kind::Conv2d { geo, .. }
+            | Kind::ConvTranspose2d { geo, .. }
+            | Kind::MaxPool { geo }
+            | Kind::AvgPool { geo } => geo,
+            _ => continue,
+        };
+        let Geo { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = g;
+        let [c, h, w, kh, kw, sh, sw, ph, pw, ho, wo] = [c, h, w, kh, kw, sh, sw, ph, pw, ho, wo].map(lit);
+        let name = geometry_name(layer);
+        let doc = format!(" The window of `{}`.", layer.text());
+        out.extend(quote! {
+            #[doc = #doc]
+            const #name: ::sinew::layers::Geometry = ::sinew::layers::Geometry {
+                c: #c, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, ho: #ho, wo: #wo,
+            };
+        });
+    }
+    out
 }
 
 /// The type of the layer's field in the network struct (layers with parameters only).
@@ -134,16 +164,16 @@ pub fn forward(layer: &Layer, model: &Model, inputs: &[TokenStream]) -> TokenStr
     let out = value_path(layer, quote!(ws));
     let step = match layer.kind {
         Kind::Dense { .. } => quote!(self.#name.forward(#input, &mut #out);),
-        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => {
-            let g = geometry(&geo);
+        Kind::Conv2d { .. } | Kind::ConvTranspose2d { .. } => {
+            let g = geometry_ref(layer);
             quote!(self.#name.forward(#g, #input, &mut ws.#name.cols, &mut #out);)
         }
-        Kind::MaxPool { geo } => {
-            let g = geometry(&geo);
+        Kind::MaxPool { .. } => {
+            let g = geometry_ref(layer);
             quote!(::sinew::layers::MaxPool2d::forward(#g, #input, &mut #out);)
         }
-        Kind::AvgPool { geo } => {
-            let g = geometry(&geo);
+        Kind::AvgPool { .. } => {
+            let g = geometry_ref(layer);
             quote!(::sinew::layers::AvgPool2d::forward(#g, #input, &mut #out);)
         }
         Kind::BatchNorm { spatial, eps, .. } => {
@@ -170,20 +200,20 @@ pub fn forward_train(layer: &Layer, model: &Model, inputs: &[TokenStream]) -> To
             let keep = proc_macro2::Literal::f64_suffixed(keep);
             quote!(::sinew::layers::Dropout { keep: #keep }.forward_train(#input, &mut tw.#name.mask, &mut #out, rng);)
         }
-        Kind::Conv2d { geo, .. } => {
-            let g = geometry(&geo);
+        Kind::Conv2d { .. } => {
+            let g = geometry_ref(layer);
             quote!(self.#name.forward_train(#g, #input, &mut tw.#name.cols, &mut #out);)
         }
-        Kind::ConvTranspose2d { geo, .. } => {
-            let g = geometry(&geo);
+        Kind::ConvTranspose2d { .. } => {
+            let g = geometry_ref(layer);
             quote!(self.#name.forward(#g, #input, &mut tw.#name.cols, &mut #out);)
         }
-        Kind::MaxPool { geo } => {
-            let g = geometry(&geo);
+        Kind::MaxPool { .. } => {
+            let g = geometry_ref(layer);
             quote!(::sinew::layers::MaxPool2d::forward_train(#g, #input, &mut #out, &mut tw.#name.argmax);)
         }
-        Kind::AvgPool { geo } => {
-            let g = geometry(&geo);
+        Kind::AvgPool { .. } => {
+            let g = geometry_ref(layer);
             quote!(::sinew::layers::AvgPool2d::forward(#g, #input, &mut #out);)
         }
         Kind::BatchNorm { spatial, eps, momentum, .. } => {
@@ -254,22 +284,22 @@ fn input_gradient(layer: &Layer, model: &Model, edge: &Edge, position: usize) ->
         Kind::Dropout { .. } => {
             edge.into(|dx| quote!(::sinew::layers::Dropout::backward(&tw.#name.mask, &#grad, #dx, #store);))
         }
-        Kind::Conv2d { geo, .. } => {
-            let g = geometry(&geo);
+        Kind::Conv2d { .. } => {
+            let g = geometry_ref(layer);
             edge.into(|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.dcols, #dx, #store);))
         }
-        Kind::ConvTranspose2d { geo, .. } => {
-            let g = geometry(&geo);
+        Kind::ConvTranspose2d { .. } => {
+            let g = geometry_ref(layer);
             edge.into(|dx| quote!(self.#name.backward_input(#g, &#grad, &mut tw.#name.cols, #dx, #store);))
         }
-        Kind::MaxPool { geo } => {
-            let g = geometry(&geo);
+        Kind::MaxPool { .. } => {
+            let g = geometry_ref(layer);
             edge.into(
                 |dx| quote!(::sinew::layers::MaxPool2d::backward(#g, &#grad, &tw.#name.argmax, #dx, #store);),
             )
         }
-        Kind::AvgPool { geo } => {
-            let g = geometry(&geo);
+        Kind::AvgPool { .. } => {
+            let g = geometry_ref(layer);
             edge.into(|dx| quote!(::sinew::layers::AvgPool2d::backward(#g, &#grad, #dx, #store);))
         }
         Kind::GlobalAvgPool { spatial, .. } => {
@@ -334,12 +364,12 @@ pub fn backward(layer: &Layer, model: &Model, edges: &[Edge]) -> (TokenStream, b
                 let input = &edges[0].value;
                 quote!(::sinew::layers::Dense::backward_params(#input, &#grad, &mut tw.grads.#name);)
             }
-            Kind::Conv2d { geo, .. } => {
-                let g = geometry(&geo);
+            Kind::Conv2d { .. } => {
+                let g = geometry_ref(layer);
                 quote!(::sinew::layers::Conv2d::backward_params(#g, &tw.#name.cols, &#grad, &mut tw.grads.#name);)
             }
-            Kind::ConvTranspose2d { geo, .. } => {
-                let g = geometry(&geo);
+            Kind::ConvTranspose2d { .. } => {
+                let g = geometry_ref(layer);
                 let input = &edges[0].value;
                 quote!(::sinew::layers::ConvTranspose2d::backward_params(#g, #input, &#grad, &mut tw.#name.cols, &mut tw.grads.#name);)
             }

@@ -38,7 +38,7 @@ pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStrea
         if let Some(budget) = &net.budget {
             let footprint = memory::Footprint::new(model, budget.batch);
             memory::check_budget(model, budget, &footprint, &mut errors);
-            extra.extend(memory::assertions(budget, &footprint, &names));
+            extra.extend(budget_assertions(budget, &footprint, &names));
         }
         if let Some(weights) = &net.weights
             && let Some(consts) = embed::embedded(model, &names, weights, base, &mut errors)
@@ -58,6 +58,23 @@ pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStrea
             out.extend(fallback::stub(&net, io));
             out
         }
+    }
+}
+
+/// Compile-time assertions that the counts above are the sizes of the generated types.
+fn budget_assertions(budget: &crate::ast::Budget, fp: &memory::Footprint, names: &Names) -> TokenStream {
+    let Names { net, workspace, train, .. } = names;
+    let b = lit(budget.batch);
+    let [p, w, t] = [fp.parameters, fp.workspace, fp.train_workspace]
+        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+        .map(lit);
+    let message = "sinew's byte counts disagree with the generated types; please report this";
+    quote! {
+        const _: () = {
+            ::core::assert!(::core::mem::size_of::<#net<f32>>() == #p, #message);
+            ::core::assert!(::core::mem::size_of::<#workspace<#b, f32>>() == #w, #message);
+            ::core::assert!(::core::mem::size_of::<#train<#b, f32>>() == #t, #message);
+        };
     }
 }
 
@@ -193,6 +210,7 @@ fn expand(model: &Model) -> TokenStream {
     });
 
     let consts = params::consts(model);
+    let geometries = layers::geometry_consts(model);
     let param_layers: Vec<&Layer> = model.layers.iter().filter(|l| l.has_params()).collect();
     let parameters = params::parameters_impl(&param_layers, net);
     let (trainable, grads_ty) = params::trainable(model, &names);
@@ -298,6 +316,7 @@ fn expand(model: &Model) -> TokenStream {
 
         impl<T: ::sinew::Float> #net<T> {
             #consts
+            #geometries
 
             /// Every weight and bias zero.
             pub fn zeroed() -> Self {

@@ -148,7 +148,7 @@ pub struct AdamUpdate<T> {
 
 impl<T: Float> AdamUpdate<T> {
     /// Applies the update to one tensor: weights `w`, moments `v` and `s`, gradient `g`.
-    /// This is the portable loop; `Float::adam_update` may use a faster one.
+    /// This is the portable loop; the optimizer uses a SIMD one for `f32` on the host.
     ///
     /// # Panics
     /// If the slices have different lengths.
@@ -162,6 +162,28 @@ impl<T: Float> AdamUpdate<T> {
             *w = *w * shrink - step_size * *v / (s.sqrt() * inv_sqrt_c2 + eps);
         }
     }
+}
+
+/// One tensor's update with the fastest kernel for `T`: SIMD for `f32` on the host, the
+/// portable loop otherwise.
+#[inline]
+fn update_tensor<T: Float>(update: &AdamUpdate<T>, w: &mut [T], v: &mut [T], s: &mut [T], g: &[T]) {
+    #[cfg(feature = "host")]
+    if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+        // `T` is `f32`: the casts are the identity.
+        let AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink } = *update;
+        let [beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink] =
+            [beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink].map(|x| x.as_f64() as f32);
+        let update = AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink };
+        let (w, v, s, g) = (
+            bytemuck::cast_slice_mut(w),
+            bytemuck::cast_slice_mut(v),
+            bytemuck::cast_slice_mut(s),
+            bytemuck::cast_slice(g),
+        );
+        return super::adam_simd::adam_f32(&update, w, v, s, g);
+    }
+    update.apply(w, v, s, g);
 }
 
 impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimizer<T, M> for Adam<T, G> {
@@ -180,7 +202,7 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
             let (l2, shrink) =
                 if decoupled { (T::zero(), T::one() - lr * lambda) } else { (lambda, T::one()) };
             let update = AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink };
-            T::adam_update(
+            update_tensor(
                 &update,
                 params.trainable_mut(i),
                 m1.tensor_mut(i),

@@ -20,6 +20,8 @@
 //! `decay_biases`. [`Adam`] can instead decay decoupled from the gradient (AdamW).
 
 mod adam;
+#[cfg(feature = "host")]
+mod adam_simd;
 mod rmsprop;
 mod schedule;
 
