@@ -140,14 +140,14 @@ impl ConvBn {
             }
         }
         let mut dw = SMatrix::<f32, K, C>::zeros();
-        for j in 0..B {
-            dw.gemm_tr(1.0, &self.cols[j], &dy[j], 1.0);
+        for (cols, d) in self.cols.iter().zip(dy.iter()) {
+            dw.gemm_tr(1.0, cols, d, 1.0);
         }
         if let Some(dx) = dx {
             let wt = self.w.transpose();
-            for j in 0..B {
-                self.dcols.gemm(1.0, &dy[j], &wt, 0.0);
-                let out = dx[j].as_mut_slice();
+            for (d, x) in dy.iter().zip(dx.iter_mut()) {
+                self.dcols.gemm(1.0, d, &wt, 0.0);
+                let out = x.as_mut_slice();
                 out.fill(0.0);
                 for (&d, &i) in self.dcols.as_slice().iter().zip(table) {
                     if i != u32::MAX {

@@ -342,19 +342,20 @@ pub fn backward(layer: &Layer, model: &Model, edges: &[Edge]) -> (TokenStream, b
         let store = edge.store();
         let dx = match &edge.dest {
             Dest::Buffer(buffer) if edge.always || gated => {
-                quote!(::core::option::Option::Some(&mut #buffer))
+                quote!(::core::option::Option::Some((&mut #buffer, #store)))
             }
             Dest::Buffer(buffer) => {
-                quote!(if propagate { ::core::option::Option::Some(&mut #buffer) } else { ::core::option::Option::None })
+                quote!(if propagate { ::core::option::Option::Some((&mut #buffer, #store)) } else { ::core::option::Option::None })
             }
-            Dest::Input => quote!(input_grad.as_deref_mut()),
+            Dest::Input => quote!(input_grad.as_deref_mut().map(|dx| (dx, #store))),
         };
         let grads = if trained {
             quote!(::core::option::Option::Some(&mut tw.grads.#name))
         } else {
             quote!(::core::option::Option::None)
         };
-        let call = quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads, #store););
+        let call =
+            quote!(self.#name.backward(#s, tw.samples as usize, &#grad, &tw.#name.stats, #dx, #grads););
         let reads = !edge.always && matches!(edge.dest, Dest::Buffer(_)) && !gated;
         return if gated { (quote!(if propagate { #act #call }), true) } else { (quote!(#act #call), reads) };
     }

@@ -135,17 +135,16 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
     }
 
     /// Parameter gradients into `grads` (unless the layer is frozen: `None`) and, if asked,
-    /// `dL/dx` into `input_grad`, written or added as `store` says (zero in the padding
-    /// columns, which took no part in the statistics).
+    /// `dL/dx` into `input_grad`, written or added as its [`Store`] says (zero in the
+    /// padding columns, which took no part in the statistics).
     pub fn backward<const N: usize, const B: usize>(
         &self,
         spatial: usize,
         samples: usize,
         grad: &SMatrix<T, N, B>,
         buffers: &BatchNormBuffers<T, C, N, B>,
-        mut input_grad: Option<&mut SMatrix<T, N, B>>,
+        mut input_grad: Option<(&mut SMatrix<T, N, B>, Store)>,
         mut grads: Option<&mut Self>,
-        store: Store,
     ) {
         Self::check(spatial, N);
         let n = T::cast((samples * spatial) as f64);
@@ -167,7 +166,8 @@ impl<T: Float, const C: usize> BatchNorm<T, C> {
                 grads.weight[c] = sum_dy_xhat;
                 grads.bias[c] = sum_dy;
             }
-            let Some(input_grad) = input_grad.as_deref_mut() else { continue };
+            let Some((input_grad, store)) = input_grad.as_mut() else { continue };
+            let store = *store;
             let k = self.weight[c] * buffers.inv_std[c] / n;
             let columns = grad.as_slice().chunks_exact(N).zip(buffers.normalized.as_slice().chunks_exact(N));
             for (j, ((gs, hs), dx)) in columns.zip(input_grad.as_mut_slice().chunks_exact_mut(N)).enumerate()
