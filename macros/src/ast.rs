@@ -15,8 +15,11 @@ pub struct Network {
     pub vis: Visibility,
     pub name: Ident,
     /// The items that parsed; the ones that did not are already reported. Block instances
-    /// are already inlined (see `blocks`).
+    /// are already inlined and constants evaluated (see `blocks`).
     pub items: Vec<Item>,
+    /// `const NAME: usize = expr;` items declared before the network: emitted as written,
+    /// so the rest of the program shares them, and usable in sizes.
+    pub consts: Vec<syn::ItemConst>,
     /// The span of the braces, for errors about the body as a whole.
     pub body_span: Span,
     /// Whether some item failed to parse (and was reported): rules about the body as a
@@ -165,8 +168,13 @@ pub enum Value {
     Neg(Token![-], Box<Value>),
     /// `(a, b)`.
     Tuple(Span, Vec<Value>),
-    /// A bare name, e.g. a constant the macro cannot evaluate.
+    /// A bare name: a constant declared in the invocation, a block's parameter, `same`.
     Ident(Ident),
+    /// An arithmetic expression of numbers and constants, `2 * HIDDEN`; evaluated when
+    /// blocks are inlined.
+    Expr(Box<syn::Expr>),
+    /// An expression whose evaluation failed and was reported: the rules skip it quietly.
+    Reported(Span),
 }
 
 impl quote::ToTokens for Value {
@@ -192,6 +200,8 @@ impl quote::ToTokens for Value {
                 tokens.extend([proc_macro2::TokenTree::Group(group)]);
             }
             Value::Ident(v) => v.to_tokens(tokens),
+            Value::Expr(e) => e.to_tokens(tokens),
+            Value::Reported(span) => syn::LitBool::new(false, *span).to_tokens(tokens),
         }
     }
 }
@@ -209,6 +219,8 @@ impl Value {
                 format!("({})", inner.join(", "))
             }
             Value::Ident(v) => v.to_string(),
+            Value::Expr(e) => quote::ToTokens::to_token_stream(e).to_string(),
+            Value::Reported(_) => String::from("(an expression already reported)"),
         }
     }
 }

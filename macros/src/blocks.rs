@@ -20,8 +20,31 @@ const WITH_PARAMETERS: &[&str] =
 /// How deeply blocks may use blocks (a block using itself would never end).
 const MAX_DEPTH: usize = 16;
 
-/// The network's items with every block use and sequence replaced by its layers.
-pub fn inline(items: Vec<Item>, blocks: &[BlockDecl], errors: &mut Errors) -> Vec<Item> {
+/// The network's items with every block use and sequence replaced by its layers, and
+/// every constant and arithmetic expression in a size replaced by its value.
+pub fn inline(
+    items: Vec<Item>,
+    blocks: &[BlockDecl],
+    consts: &[syn::ItemConst],
+    errors: &mut Errors,
+) -> Vec<Item> {
+    let mut values: HashMap<String, i128> = HashMap::new();
+    for item in consts {
+        // Only integer constants can be sizes; others are emitted and left alone.
+        let integer = matches!(&*item.ty, syn::Type::Path(t) if t.path.get_ident().is_some_and(|i| {
+            ["usize", "u8", "u16", "u32", "u64", "u128", "isize", "i8", "i16", "i32", "i64", "i128"].iter().any(|n| i == n)
+        }));
+        if !integer {
+            continue;
+        }
+        let value = eval(&item.expr, &|name: &Ident| values.get(&name.to_string()).copied());
+        match value {
+            Ok(v) => {
+                values.insert(item.ident.to_string(), v);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     let mut seen: HashMap<String, &BlockDecl> = HashMap::new();
     for block in blocks {
         if symbol::LAYERS.contains(&block.name.to_string().as_str()) {
@@ -33,11 +56,21 @@ pub fn inline(items: Vec<Item>, blocks: &[BlockDecl], errors: &mut Errors) -> Ve
             errors.error(&block.name, format!("block `{}` is declared twice", block.name));
         }
     }
-    let mut out = Inliner { blocks: seen, errors, emitted: Vec::new(), alias: HashMap::new(), last: None };
+    let mut out = Inliner {
+        blocks: seen,
+        errors,
+        emitted: Vec::new(),
+        alias: HashMap::new(),
+        last: None,
+        consts: values,
+    };
     let mut result = Vec::new();
     for item in items {
         match item {
-            Item::Input(decl) => result.push(Item::Input(decl)),
+            Item::Input(mut decl) => {
+                decl.shape = out.bind_shape(&decl.shape, &Scope::outer());
+                result.push(Item::Input(decl));
+            }
             Item::Layer(decl) => {
                 out.layer(decl, &Scope::outer(), 0);
                 result.extend(out.emitted.drain(..).map(Item::Layer));
@@ -76,6 +109,8 @@ struct Inliner<'a, 'e> {
     alias: HashMap<String, Ident>,
     /// The field of the layer emitted last, if any.
     last: Option<Ident>,
+    /// The values of the constants declared in the invocation.
+    consts: HashMap<String, i128>,
 }
 
 impl Inliner<'_, '_> {
@@ -115,18 +150,53 @@ impl Inliner<'_, '_> {
         Ident::new(&target.to_string(), name.span())
     }
 
-    /// Values with the block's parameters replaced by the use's.
-    fn bind(value: &Value, scope: &Scope) -> Value {
+    /// A value with the block's parameters replaced by the use's, constants by their
+    /// values and expressions evaluated (an expression that cannot be is reported).
+    fn bind(&mut self, value: &Value, scope: &Scope) -> Value {
         match value {
             Value::Ident(i) => match scope.params.get(&i.to_string()) {
                 Some(bound) => bound.clone(),
-                None => value.clone(),
+                None => match self.consts.get(&i.to_string()) {
+                    Some(v) => number(*v, i.span()),
+                    None => value.clone(),
+                },
             },
-            Value::Neg(minus, inner) => Value::Neg(*minus, Box::new(Self::bind(inner, scope))),
+            Value::Neg(minus, inner) => Value::Neg(*minus, Box::new(self.bind(inner, scope))),
             Value::Tuple(span, items) => {
-                Value::Tuple(*span, items.iter().map(|v| Self::bind(v, scope)).collect())
+                Value::Tuple(*span, items.iter().map(|v| self.bind(v, scope)).collect())
+            }
+            Value::Expr(expr) => {
+                let lookup = |name: &Ident| -> Option<i128> {
+                    match scope.params.get(&name.to_string()) {
+                        Some(Value::Int(lit)) => lit.base10_parse().ok(),
+                        Some(Value::Neg(_, inner)) => match &**inner {
+                            Value::Int(lit) => lit.base10_parse::<i128>().ok().map(|v| -v),
+                            _ => None,
+                        },
+                        Some(_) => None,
+                        None => self.consts.get(&name.to_string()).copied(),
+                    }
+                };
+                match eval(expr, &lookup) {
+                    Ok(v) => number(v, syn::spanned::Spanned::span(&**expr)),
+                    Err(e) => {
+                        self.errors.push(e);
+                        // The rules skip it quietly, so nothing cascades from it.
+                        Value::Reported(syn::spanned::Spanned::span(&**expr))
+                    }
+                }
             }
             other => other.clone(),
+        }
+    }
+
+    /// A shape with its values bound.
+    fn bind_shape(&mut self, shape: &ShapeDecl, scope: &Scope) -> ShapeDecl {
+        match shape {
+            ShapeDecl::Flat(v) => ShapeDecl::Flat(self.bind(v, scope)),
+            ShapeDecl::Image(dims, span) => {
+                ShapeDecl::Image(dims.iter().map(|v| self.bind(v, scope)).collect(), *span)
+            }
         }
     }
 
@@ -145,21 +215,16 @@ impl Inliner<'_, '_> {
                         *v = self.rename(v, scope, &reader);
                         from = Some(v.clone());
                     }
-                    Arg::Positional(v) | Arg::Named { value: v, .. } => *v = Self::bind(v, scope),
+                    Arg::Positional(v) | Arg::Named { value: v, .. } => *v = self.bind(v, scope),
                     Arg::Arrow { from, to, .. } => {
-                        *from = Self::bind(from, scope);
-                        *to = Self::bind(to, scope);
+                        *from = self.bind(from, scope);
+                        *to = self.bind(to, scope);
                     }
                 }
             }
         }
-        if let Some(assertion) = &mut decl.assertion {
-            *assertion = match assertion {
-                ShapeDecl::Flat(v) => ShapeDecl::Flat(Self::bind(v, scope)),
-                ShapeDecl::Image(dims, span) => {
-                    ShapeDecl::Image(dims.iter().map(|v| Self::bind(v, scope)).collect(), *span)
-                }
-            };
+        if let Some(assertion) = &decl.assertion {
+            decl.assertion = Some(self.bind_shape(assertion, scope));
         }
         let field = format!("{}{}", scope.field, decl.name);
         let path = format!("{}{}", scope.path, decl.path);
@@ -286,5 +351,64 @@ impl Inliner<'_, '_> {
             let target = self.alias.get(&last).cloned().unwrap_or_else(|| emitted.clone());
             self.alias.insert(format!("{}{name}", scope.field), target);
         }
+    }
+}
+
+/// An integer literal with the value `v` at `span`, as if written there.
+fn number(v: i128, span: proc_macro2::Span) -> Value {
+    let lit = syn::LitInt::new(&v.unsigned_abs().to_string(), span);
+    if v < 0 { Value::Neg(syn::Token![-](span), Box::new(Value::Int(lit))) } else { Value::Int(lit) }
+}
+
+/// The value of an integer expression: literals, names `lookup` knows, `+ - * / %`, unary
+/// minus and parentheses, in `i128` with overflow and division by zero reported.
+pub fn eval(expr: &syn::Expr, lookup: &dyn Fn(&Ident) -> Option<i128>) -> Result<i128, syn::Error> {
+    use syn::{BinOp, Expr, Lit, UnOp};
+    let err = |message: String| Err(syn::Error::new_spanned(expr, message));
+    match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(i) => match i.base10_parse::<i128>() {
+                Ok(v) => Ok(v),
+                Err(_) => err(format!("`{}` is too large", i.base10_digits())),
+            },
+            other => err(format!(
+                "`{}` is not an integer; sizes are whole numbers",
+                quote::ToTokens::to_token_stream(other)
+            )),
+        },
+        Expr::Path(path) => match path.path.get_ident() {
+            Some(name) => match lookup(name) {
+                Some(v) => Ok(v),
+                None => err(format!(
+                    "`{name}` is not a constant of this declaration; declare it before the network, `const {name}: usize = 64;`, and the rest of the program can use it too"
+                )),
+            },
+            None => err(String::from(
+                "the macro cannot read constants declared elsewhere (it checks shapes before the compiler evaluates them); declare the constant in this `network!`, before the network, and use it from the rest of the program",
+            )),
+        },
+        Expr::Paren(inner) => eval(&inner.expr, lookup),
+        Expr::Group(inner) => eval(&inner.expr, lookup),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => eval(&u.expr, lookup).map(|v| -v),
+        Expr::Binary(b) => {
+            let (l, r) = (eval(&b.left, lookup)?, eval(&b.right, lookup)?);
+            let value = match b.op {
+                BinOp::Add(_) => l.checked_add(r),
+                BinOp::Sub(_) => l.checked_sub(r),
+                BinOp::Mul(_) => l.checked_mul(r),
+                BinOp::Div(_) if r == 0 => return err(String::from("division by zero")),
+                BinOp::Div(_) => l.checked_div(r),
+                BinOp::Rem(_) if r == 0 => return err(String::from("division by zero")),
+                BinOp::Rem(_) => l.checked_rem(r),
+                _ => return err(String::from("a size may use `+`, `-`, `*`, `/` and `%` only")),
+            };
+            match value {
+                Some(v) => Ok(v),
+                None => err(String::from("this size overflows")),
+            }
+        }
+        _ => err(String::from(
+            "a size is an integer, a constant, or an arithmetic expression of them (`+ - * / %`, parentheses)",
+        )),
     }
 }

@@ -17,6 +17,7 @@ use syn::{
 /// header is fatal (`Err`); malformed items are recorded in `errors` and skipped.
 pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> {
     type Header = (
+        Vec<syn::ItemConst>,
         Vec<(Ident, Vec<Ident>, TokenStream, proc_macro2::Span)>,
         Vec<Attribute>,
         Visibility,
@@ -26,9 +27,34 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
     );
     let parser = |stream: ParseStream| -> syn::Result<Header> {
         let mut blocks = Vec::new();
+        let mut consts = Vec::new();
         let attrs = loop {
             // Doc comments may precede a block; they document the declaration only.
             let attrs = stream.call(Attribute::parse_outer)?;
+            let fork = stream.fork();
+            let _ = fork.parse::<Visibility>();
+            if fork.peek(Token![const]) {
+                let tokens = stream.fork().step(|cursor| {
+                    let mut rest = *cursor;
+                    let mut out = TokenStream::new();
+                    while let Some((tt, next)) = rest.token_tree() {
+                        rest = next;
+                        let end = matches!(&tt, TokenTree::Punct(p) if p.as_char() == ';');
+                        out.extend([tt]);
+                        if end {
+                            break;
+                        }
+                    }
+                    Ok((out, rest))
+                })?;
+                if nesting(tokens.clone()) > MAX_NESTING {
+                    return Err(stream.error("this constant nests too deeply; write it more simply"));
+                }
+                let mut item: syn::ItemConst = stream.parse()?;
+                item.attrs.splice(0..0, attrs);
+                consts.push(item);
+                continue;
+            }
             if !(stream.peek(Ident) && stream.fork().parse::<Ident>().is_ok_and(|i| i == symbol::BLOCK)) {
                 break attrs;
             }
@@ -83,9 +109,9 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
                 "unexpected tokens after the network's body; `network!` declares one network (blocks come before it)",
             ));
         }
-        Ok((blocks, attrs, vis, name, body, brace.span.join()))
+        Ok((consts, blocks, attrs, vis, name, body, brace.span.join()))
     };
-    let (block_decls, attrs, vis, name, body, body_span) = parser.parse2(input)?;
+    let (consts, block_decls, attrs, vis, name, body, body_span) = parser.parse2(input)?;
 
     let before = errors.len();
     let mut blocks = Vec::new();
@@ -119,9 +145,19 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
             Err(e) => errors.push(e),
         }
     }
-    let items = crate::blocks::inline(items, &blocks, errors);
+    let items = crate::blocks::inline(items, &blocks, &consts, errors);
     let (attrs, weights, budget) = network_attributes(attrs, errors);
-    Ok(Network { attrs, weights, budget, vis, name, items, body_span, incomplete: errors.len() > before })
+    Ok(Network {
+        attrs,
+        weights,
+        budget,
+        vis,
+        name,
+        items,
+        consts,
+        body_span,
+        incomplete: errors.len() > before,
+    })
 }
 
 /// Takes sinew's own attributes out of the network's: `#[weights("file")]` and
@@ -445,8 +481,92 @@ fn arg(stream: ParseStream) -> syn::Result<Arg> {
     Ok(Arg::Positional(first))
 }
 
+/// Expressions may nest parentheses this deep (syn parses them recursively).
+const MAX_NESTING: usize = 32;
+
+/// The deepest nesting of groups in `tokens`, found without recursion.
+fn nesting(tokens: TokenStream) -> usize {
+    let mut stack = vec![(tokens.into_iter(), 0usize)];
+    let mut deepest = 0;
+    while let Some((iter, depth)) = stack.last_mut() {
+        let depth = *depth;
+        match iter.next() {
+            Some(TokenTree::Group(g)) => {
+                deepest = deepest.max(depth + 1);
+                if deepest > MAX_NESTING {
+                    return deepest;
+                }
+                stack.push((g.stream().into_iter(), depth + 1));
+            }
+            Some(_) => {}
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    deepest
+}
+
+/// One value: a literal, a name, a tuple, or an arithmetic expression of numbers and
+/// constants (`2 * HIDDEN + 1`, `(SIDE - 1) / 2`), which ends at a top-level `,` or `=>`.
 fn value(stream: ParseStream) -> syn::Result<Value> {
-    value_in(stream, false)
+    value_or_expr(stream, false)
+}
+
+/// [`value`], also inside a tuple (`in_tuple`).
+fn value_or_expr(stream: ParseStream, in_tuple: bool) -> syn::Result<Value> {
+    // The tokens of this value, without consuming them.
+    let tokens = stream.fork().step(|cursor| {
+        let mut rest = *cursor;
+        let mut out: Vec<TokenTree> = Vec::new();
+        while let Some((tt, next)) = rest.token_tree() {
+            if let TokenTree::Punct(p) = &tt {
+                let arrow = p.as_char() == '='
+                    && matches!(next.token_tree(), Some((TokenTree::Punct(q), _)) if q.as_char() == '>');
+                if p.as_char() == ',' || arrow {
+                    break;
+                }
+            }
+            out.push(tt);
+            rest = next;
+        }
+        Ok((out, rest))
+    })?;
+    // A binary operator: `-` only after an operand (`- - 3` is unary minus, three times).
+    let has_operator = |tokens: &[TokenTree]| {
+        tokens.iter().enumerate().any(|(i, tt)| match tt {
+            TokenTree::Punct(p) if matches!(p.as_char(), '+' | '*' | '/' | '%') => true,
+            TokenTree::Punct(p) if p.as_char() == '-' => {
+                i > 0 && !matches!(tokens[i - 1], TokenTree::Punct(_))
+            }
+            _ => false,
+        })
+    };
+    // `(a - b)`: parentheses around an expression (a tuple has a top-level comma).
+    let parenthesised = match tokens.as_slice() {
+        [TokenTree::Group(g)] if g.delimiter() == proc_macro2::Delimiter::Parenthesis => {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            has_operator(&inner)
+                && !inner.iter().any(|tt| matches!(tt, TokenTree::Punct(p) if p.as_char() == ','))
+        }
+        _ => false,
+    };
+    if (tokens.len() > 1 && has_operator(&tokens)) || parenthesised {
+        let stream_tokens: TokenStream = tokens.iter().cloned().collect();
+        if tokens.len() > 256 || nesting(stream_tokens.clone()) > MAX_NESTING {
+            return Err(syn::Error::new_spanned(
+                stream_tokens,
+                "this expression is too long or nests too deeply; write it more simply",
+            ));
+        }
+        let expr: syn::Expr = syn::parse2(stream_tokens)?;
+        // Consume exactly those tokens.
+        for _ in 0..tokens.len() {
+            stream.parse::<TokenTree>()?;
+        }
+        return Ok(Value::Expr(Box::new(expr)));
+    }
+    value_in(stream, in_tuple)
 }
 
 /// One value; `in_tuple` inside `( .. )`. Never recursive beyond one level: a minus sign
@@ -479,7 +599,7 @@ fn value_in(stream: ParseStream, in_tuple: bool) -> syn::Result<Value> {
         }
         let mut items = Vec::new();
         while !content.is_empty() {
-            items.push(value_in(&content, true)?);
+            items.push(value_or_expr(&content, true)?);
             if content.is_empty() {
                 break;
             }

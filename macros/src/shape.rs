@@ -564,10 +564,11 @@ fn size(value: &Value, what: &str, unit: &str, errors: &mut Errors) -> Option<us
             );
             None
         }
+        Value::Reported(_) => None,
         Value::Ident(ident) => {
             errors.error(
                 ident,
-                format!("{what}: `{ident}` is not a number; sizes must be integer literals, because the macro checks every shape when it expands"),
+                format!("{what}: `{ident}` is not a number the macro knows; it checks every shape when it expands, before the compiler evaluates constants, so declare the constant in this `network!`, before the network (`const {ident}: usize = 64;`), and the rest of the program can use it too"),
             );
             None
         }
@@ -599,6 +600,7 @@ fn count(value: &Value, what: &str, errors: &mut Errors) -> Option<usize> {
                 }
             }
         }
+        Value::Reported(_) => None,
         _ => {
             errors.error(value, format!("{what}: expected a non-negative integer, found `{}`", value.text()));
             None
@@ -1181,6 +1183,7 @@ fn bias_option(decl: &LayerDecl, opts: &Options, errors: &mut Errors) -> Option<
 fn flag(value: &Value, what: &str, key: &str, errors: &mut Errors) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(b.value),
+        Value::Reported(_) => None,
         _ => {
             errors.error(value, format!("{what}: `{key}` is `true` or `false`, found `{}`", value.text()));
             None

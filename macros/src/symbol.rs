@@ -174,12 +174,12 @@ mod tests {
         assert_eq!(distance("rleu", "relu"), 1);
         assert_eq!(
             unknown("layer", "Dens", "", LAYERS),
-            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `Flatten`, `BatchNorm`, `Dropout`"
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `GlobalAvgPool`, `Flatten`, `BatchNorm`, `Dropout`, `Add`, `Concat`"
         );
         assert_eq!(distance("rleu", "relu"), 1);
         assert_eq!(
             unknown("layer", "Dens", "", LAYERS),
-            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `Flatten`, `BatchNorm`, `Dropout`"
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `GlobalAvgPool`, `Flatten`, `BatchNorm`, `Dropout`, `Add`, `Concat`"
         );
     }
 }

@@ -46,19 +46,22 @@ pub fn network(input: TokenStream, base: Option<&std::path::Path>) -> TokenStrea
             extra.extend(consts);
         }
     }
+    // The constants declared in the invocation, as written, whatever else happens: the
+    // rest of the program uses them.
+    let consts = &net.consts;
+    let mut out = quote!(#(#consts)*);
     match model {
         Some(model) if errors.is_empty() => {
-            let mut out = expand(&model);
+            out.extend(expand(&model));
             out.extend(extra);
-            out
         }
         model => {
             let io = model.map(|m| (m.input.len(), m.output().len()));
-            let mut out = errors.to_compile_errors();
+            out.extend(errors.to_compile_errors());
             out.extend(fallback::stub(&net, io));
-            out
         }
     }
+    out
 }
 
 /// Compile-time assertions that the counts above are the sizes of the generated types.

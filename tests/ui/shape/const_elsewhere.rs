@@ -1,0 +1,21 @@
+// A constant the macro cannot see, and a size expression it cannot evaluate: each error says
+// what to do.
+use sinew::prelude::*;
+
+mod config {
+    pub const WIDTH: usize = 8;
+}
+
+network! {
+    const HIDDEN: usize = 16;
+
+    pub struct Net {
+        input: 4,
+        a: Dense(config::WIDTH + 1),
+        b: Dense(HIDDEN / 0),
+        c: Dense(HIDDEN * WIDTH),
+        out: Dense(2),
+    }
+}
+
+fn main() {}
