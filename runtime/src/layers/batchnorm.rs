@@ -223,6 +223,19 @@ impl<T: Float, const C: usize> crate::params::Trainable<T> for BatchNorm<T, C> {
     }
 }
 
+/// The training buffers of a [`BatchNorm`]: output, gradient and the statistics of the
+/// batch.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct BatchNormTraining<T: Float, const C: usize, const N: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// `x̂` and `1/σ̂` of the last training pass.
+    pub stats: BatchNormBuffers<T, C, N, B>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -476,6 +476,44 @@ weight_and_bias!(
     bias: &[CO]
 );
 
+/// The inference buffers of a convolution: its output and one sample's unfolding.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct ConvScratch<T: Float, const N: usize, const COLS: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// One sample's unfolding (scratch).
+    pub cols: SVector<T, COLS>,
+}
+
+/// The training buffers of a [`Conv2d`]: output, gradient, every sample's unfolding (kept
+/// for the weight gradient) and a scratch unfolding for the input gradient.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct Conv2dBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// Every sample's unfolding.
+    pub cols: SMatrix<T, COLS, B>,
+    /// Scratch for the input gradient.
+    pub dcols: SVector<T, COLS>,
+}
+
+/// The training buffers of a [`ConvTranspose2d`]: output, gradient and one sample's
+/// unfolding (scratch for forward and backward).
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct ConvTransposeBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// Scratch unfolding.
+    pub cols: SVector<T, COLS>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 use super::Store;
 use crate::Float;
+use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 use rand_core::Rng;
 
@@ -60,4 +61,16 @@ impl Dropout {
             Store::Add => pairs.for_each(|(d, (&g, &m))| *d += g * m),
         }
     }
+}
+
+/// The buffers of a dropout layer: output, gradient and the mask of the last training pass.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct DropoutBuffers<T: Float, const N: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// `1 / keep` where a unit was kept, 0 where it was dropped.
+    pub mask: SMatrix<T, N, B>,
 }

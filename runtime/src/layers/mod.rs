@@ -56,15 +56,16 @@ mod global_pool;
 mod merge;
 mod pool;
 
-pub use batchnorm::{BatchNorm, BatchNormBuffers};
+pub use batchnorm::{BatchNorm, BatchNormBuffers, BatchNormTraining};
 pub use conv::{
-    Conv2d, ConvTranspose2d, Geometry, col2im, conv_output_size, conv_transpose_output_size, im2col,
+    Conv2d, Conv2dBuffers, ConvScratch, ConvTranspose2d, ConvTransposeBuffers, Geometry, col2im,
+    conv_output_size, conv_transpose_output_size, im2col,
 };
 pub use dense::Dense;
-pub use dropout::Dropout;
+pub use dropout::{Dropout, DropoutBuffers};
 pub use global_pool::GlobalAvgPool;
 pub use merge::{Add, Concat};
-pub use pool::{AvgPool2d, MaxPool2d};
+pub use pool::{AvgPool2d, MaxPool2d, MaxPoolBuffers};
 
 /// How a backward pass stores an input gradient. A value that several layers read (a
 /// residual connection's input, an Inception module's input) gets the sum of their
@@ -81,7 +82,7 @@ pub enum Store {
 
 use crate::Float;
 use bytemuck::Zeroable;
-use nalgebra::{SMatrix, SVector};
+use nalgebra::SMatrix;
 
 /// The buffers of one layer for a batch of `B` samples: its output and, during training,
 /// the gradient of the loss with respect to that output.
@@ -92,80 +93,4 @@ pub struct Buffers<T: Float, const N: usize, const B: usize> {
     pub value: SMatrix<T, N, B>,
     /// `dL/da` on the way back, turned into `dL/dz` in place by the activation.
     pub grad: SMatrix<T, N, B>,
-}
-
-/// The buffers of a dropout layer: output, gradient and the mask of the last training pass.
-#[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct DropoutBuffers<T: Float, const N: usize, const B: usize> {
-    /// The layer's output.
-    pub value: SMatrix<T, N, B>,
-    /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
-    /// `1 / keep` where a unit was kept, 0 where it was dropped.
-    pub mask: SMatrix<T, N, B>,
-}
-
-/// The inference buffers of a convolution: its output and one sample's unfolding.
-#[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct ConvScratch<T: Float, const N: usize, const COLS: usize, const B: usize> {
-    /// The layer's output.
-    pub value: SMatrix<T, N, B>,
-    /// One sample's unfolding (scratch).
-    pub cols: SVector<T, COLS>,
-}
-
-/// The training buffers of a [`Conv2d`]: output, gradient, every sample's unfolding (kept
-/// for the weight gradient) and a scratch unfolding for the input gradient.
-#[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct Conv2dBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
-    /// The layer's output.
-    pub value: SMatrix<T, N, B>,
-    /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
-    /// Every sample's unfolding.
-    pub cols: SMatrix<T, COLS, B>,
-    /// Scratch for the input gradient.
-    pub dcols: SVector<T, COLS>,
-}
-
-/// The training buffers of a [`ConvTranspose2d`]: output, gradient and one sample's
-/// unfolding (scratch for forward and backward).
-#[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct ConvTransposeBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
-    /// The layer's output.
-    pub value: SMatrix<T, N, B>,
-    /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
-    /// Scratch unfolding.
-    pub cols: SVector<T, COLS>,
-}
-
-/// The training buffers of a [`MaxPool2d`]: output, gradient and the winning input of
-/// every output.
-#[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct MaxPoolBuffers<T: Float, const N: usize, const B: usize> {
-    /// The layer's output.
-    pub value: SMatrix<T, N, B>,
-    /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
-    /// Index (within the sample) of each output's winning input.
-    pub argmax: SMatrix<u32, N, B>,
-}
-
-/// The training buffers of a [`BatchNorm`]: output, gradient and the statistics of the
-/// batch.
-#[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct BatchNormTraining<T: Float, const C: usize, const N: usize, const B: usize> {
-    /// The layer's output.
-    pub value: SMatrix<T, N, B>,
-    /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
-    /// `x̂` and `1/σ̂` of the last training pass.
-    pub stats: BatchNormBuffers<T, C, N, B>,
 }

@@ -1,6 +1,7 @@
 use super::Store;
 use super::conv::Geometry;
 use crate::Float;
+use bytemuck::Zeroable;
 use nalgebra::SMatrix;
 
 /// 2-d max pooling per channel, as PyTorch's `MaxPool2d`: each output is the largest input
@@ -213,6 +214,19 @@ impl AvgPool2d {
             }
         }
     }
+}
+
+/// The training buffers of a [`MaxPool2d`]: output, gradient and the winning input of
+/// every output.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float")]
+pub struct MaxPoolBuffers<T: Float, const N: usize, const B: usize> {
+    /// The layer's output.
+    pub value: SMatrix<T, N, B>,
+    /// The gradient with respect to the output.
+    pub grad: SMatrix<T, N, B>,
+    /// Index (within the sample) of each output's winning input.
+    pub argmax: SMatrix<u32, N, B>,
 }
 
 #[cfg(test)]
