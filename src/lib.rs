@@ -250,7 +250,8 @@ pub mod example {
     //! }
     //! ```
     //!
-    //! Every network you declare gets the same items, named after it.
+    //! Every network you declare gets the same items, named after it. [`Residual`] shows a
+    //! graph: branches, `Concat`, a block used twice, `GlobalAvgPool`.
 
     crate::network! {
         /// A classifier of 28 × 28 images given as 784 features: `Dense(128) -> Relu`,
@@ -259,6 +260,53 @@ pub mod example {
             input: 784,
             hidden: Dense(128) -> Relu,
             drop: Dropout(keep = 0.8),
+            out: Dense(10),
+        }
+    }
+
+    crate::network! {
+        /// Two branches on one input, concatenated, then a residual block declared once
+        /// and used twice (`b1.*`, `b2.*` in the weight files); fields `b1_c1`, ... Built
+        /// for `no_std` targets too: graphs need no allocator.
+        ///
+        /// ```text
+        /// block Res(channels) {
+        ///     c1: Conv2d(channels, kernel = 3, padding = same, bias = false),
+        ///     n1: BatchNorm -> Relu,
+        ///     c2: Conv2d(channels, kernel = 3, padding = same, bias = false),
+        ///     n2: BatchNorm,
+        ///     sum: Add(n2, input) -> Relu,
+        /// }
+        ///
+        /// pub struct Residual {
+        ///     input: [1, 8, 8],
+        ///     wide: Conv2d(4, kernel = 3, padding = same) -> Relu,
+        ///     narrow: Conv2d(4, kernel = 1, from = input) -> Relu,
+        ///     both: Concat(wide, narrow) => [8, 8, 8],
+        ///     b1: Res(8),
+        ///     b2: Res(8),
+        ///     pool: GlobalAvgPool,
+        ///     out: Dense(10),
+        /// }
+        /// ```
+        block Res(channels) {
+            c1: Conv2d(channels, kernel = 3, padding = same, bias = false),
+            n1: BatchNorm -> Relu,
+            c2: Conv2d(channels, kernel = 3, padding = same, bias = false),
+            n2: BatchNorm,
+            sum: Add(n2, input) -> Relu,
+        }
+
+        /// A small graph network: branches joined by `Concat`, two residual blocks, global
+        /// average pooling (see the declaration above).
+        pub struct Residual {
+            input: [1, 8, 8],
+            wide: Conv2d(4, kernel = 3, padding = same) -> Relu,
+            narrow: Conv2d(4, kernel = 1, from = input) -> Relu,
+            both: Concat(wide, narrow) => [8, 8, 8],
+            b1: Res(8),
+            b2: Res(8),
+            pool: GlobalAvgPool,
             out: Dense(10),
         }
     }

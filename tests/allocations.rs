@@ -1,7 +1,8 @@
 //! The hot paths allocate nothing: with a counting global allocator, `forward`, the
 //! training forward pass with `backward`, the optimizer step and the one-call training
 //! step allocate zero bytes once the network, workspaces and optimizer exist (W2: MLP
-//! 784 -> 128 ReLU -> 10, softmax cross-entropy, batch 32, Adam).
+//! 784 -> 128 ReLU -> 10, softmax cross-entropy, batch 32, Adam; then every layer kind,
+//! and a graph with branches, `Concat`, residual blocks and global pooling).
 
 use sinew::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -150,6 +151,23 @@ fn hot_paths_allocate_nothing() {
         net.train_step_partial(&*x, &y, 7, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng).unwrap();
     });
     assert_eq!(conv, (0, 0), "convolutional layers allocated");
+
+    // A graph: branches, `Concat`, residual blocks with fan-out, global pooling, with Adam.
+    let mut net = sinew::example::Residual::<f32>::boxed_init(&mut rng);
+    let mut ws = sinew::example::ResidualWorkspace::<16>::boxed();
+    let mut tw = sinew::example::ResidualTrainWorkspace::<16>::boxed();
+    let mut adam = Adam::<f32, sinew::example::Residual>::boxed(AdamConfig::default());
+    let x = Box::new(SMatrix::<f32, 64, 16>::repeat(0.5));
+    let y: [usize; 16] = std::array::from_fn(|i| i % 10);
+    let mut dx = Box::new(SMatrix::<f32, 64, 16>::zeros());
+    net.train_step(&*x, &y, &SoftmaxCrossEntropy, &mut *adam, &mut tw, &mut rng).unwrap();
+    net.forward(&*x, &mut ws);
+    let graph = count(|| {
+        std::hint::black_box(net.forward(&*x, &mut ws));
+        net.train_step(&*x, &y, &SoftmaxCrossEntropy, &mut *adam, &mut tw, &mut rng).unwrap();
+        net.backward(&*x, &mut tw, Some(&mut *dx));
+    });
+    assert_eq!(graph, (0, 0), "a graph network allocated");
 
     // The counter itself works.
     let boxed = count(|| {

@@ -247,14 +247,18 @@ network! {
         sum: Add(b, input) -> Tanh,
     }
 
-    /// The block used twice, each use with its own parameters; the second frozen.
+    /// The block used twice, each use with its own parameters; the second frozen; a
+    /// sequence of two more; a frozen sequence with a layer without parameters.
     pub struct Blocks {
         input: 4,
         first: Res(4),
         #[frozen]
         second: Res(4),
         head: [Res(4), Res(4)],
+        #[frozen]
+        tail: [Dense(3), Dropout(keep = 0.9)],
         out: Dense(3, from = head),
+        sum: Add(out, tail),
     }
 }
 
@@ -265,7 +269,7 @@ fn a_block_used_several_times_and_a_frozen_block() {
     for trained in ["first.a.weight", "first.b.bias", "head.0.a.weight", "head.1.b.weight", "out.weight"] {
         assert!(names.contains(&trained), "{trained} not checked: {names:?}");
     }
-    assert!(names.iter().all(|n| !n.starts_with("second.")), "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with("second.") && !n.starts_with("tail.")), "{names:?}");
     let all: Vec<&str> = <Blocks<f64> as Parameters<f64>>::TENSORS.iter().map(|t| t.name).collect();
     assert!(all.contains(&"second.a.weight") && all.contains(&"second.b.bias"));
     // Each use has its own parameters: after init they differ.

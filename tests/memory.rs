@@ -49,6 +49,27 @@ network! {
 }
 
 network! {
+    block Res(channels) {
+        c: Conv2d(channels, kernel = 3, padding = same, bias = false),
+        n: BatchNorm,
+        sum: Add(n, input) -> Relu,
+    }
+
+    /// A graph: two branches concatenated, a residual block, global pooling (the macro's
+    /// byte counts of `Add`, `Concat` and `GlobalAvgPool` are asserted against `size_of`).
+    #[budget(flash = 4K, ram = 64K, batch = 2, optimizer = Adam)]
+    pub struct Graph {
+        input: [1, 4, 4],
+        a: Conv2d(2, kernel = 1),
+        b: Conv2d(2, kernel = 3, padding = 1, from = input),
+        both: Concat(a, b),
+        r: Res(4),
+        pool: GlobalAvgPool,
+        out: Dense(3),
+    }
+}
+
+network! {
     /// A budget with room to spare, at batch 1 (the default).
     #[budget(flash = 1M, ram = 1K)]
     pub struct Tiny {
@@ -123,6 +144,18 @@ fn byte_counts_of_every_buffer_kind() {
         + (values - (8 * 6 + 6))
         + 1;
     assert_eq!(EverythingTrainWorkspace::<4>::BYTES, tw * 4);
+}
+
+#[test]
+fn byte_counts_of_a_graph() {
+    // a 2·1 + 2, b 2·9 + 2, r.c 4·4·9 (+ a zero bias of 4), r.n 4 × 4, out 3·4 + 3.
+    let values = (2 + 2) + (18 + 2) + (144 + 4) + 16 + 15;
+    assert_eq!(Graph::<f32>::PARAMETER_BYTES, values * 4);
+    // Inference at B = 2: a, b [2, 4, 4], both, r.c, r.n, r.sum [4, 4, 4], pool 4, out 3,
+    // plus the unfolded columns of a (16 positions × 1), b (16 × 9) and r.c (16 × 36).
+    let b = 2;
+    let ws = (32 * b + 16) + (32 * b + 144) + 64 * b + (64 * b + 576) + 64 * b + 64 * b + 4 * b + 3 * b;
+    assert_eq!(GraphWorkspace::<2>::BYTES, ws * 4);
 }
 
 #[test]

@@ -73,13 +73,17 @@ impl SequenceDecl {
             .enumerate()
             .map(|(i, (kind, args))| LayerDecl {
                 attrs: self.attrs.clone(),
-                frozen: self.frozen,
+                // `#[frozen]` on a sequence freezes what has parameters in it: its blocks
+                // (which pass it on) and its layers with parameters, not its pooling.
+                frozen: self.frozen
+                    && !crate::blocks::WITHOUT_PARAMETERS.contains(&kind.to_string().as_str()),
                 name: Ident::new(&format!("{name}_{i}"), name.span()),
                 path: format!("{name}.{i}"),
                 kind,
                 args,
                 activation: None,
                 assertion: if i == last { assertion.take() } else { None },
+                reported: false,
             })
             .collect()
     }
@@ -131,6 +135,9 @@ pub struct LayerDecl {
     pub activation: Option<ActivationDecl>,
     /// `=> [C, H, W]` or `=> N`: the shape the layer must produce.
     pub assertion: Option<ShapeDecl>,
+    /// Whether a mistake in it was already reported while inlining blocks: the later stages
+    /// skip it quietly.
+    pub reported: bool,
 }
 
 /// `-> Name(args)`.

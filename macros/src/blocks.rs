@@ -17,6 +17,17 @@ use syn::Ident;
 const WITH_PARAMETERS: &[&str] =
     &[symbol::DENSE, symbol::CONV2D, symbol::CONV_TRANSPOSE2D, symbol::BATCH_NORM];
 
+/// Layer kinds without parameters: `#[frozen]` on a sequence skips them.
+pub const WITHOUT_PARAMETERS: &[&str] = &[
+    symbol::DROPOUT,
+    symbol::MAX_POOL2D,
+    symbol::AVG_POOL2D,
+    symbol::GLOBAL_AVG_POOL,
+    symbol::FLATTEN,
+    symbol::ADD,
+    symbol::CONCAT,
+];
+
 /// How deeply blocks may use blocks (a block using itself would never end).
 const MAX_DEPTH: usize = 16;
 
@@ -63,6 +74,7 @@ pub fn inline(
         alias: HashMap::new(),
         last: None,
         consts: values,
+        reported: false,
     };
     let mut result = Vec::new();
     for item in items {
@@ -111,6 +123,8 @@ struct Inliner<'a, 'e> {
     last: Option<Ident>,
     /// The values of the constants declared in the invocation.
     consts: HashMap<String, i128>,
+    /// Whether a reference of the layer being inlined was already reported.
+    reported: bool,
 }
 
 impl Inliner<'_, '_> {
@@ -134,12 +148,18 @@ impl Inliner<'_, '_> {
                     None => text,
                 };
                 if !locals.contains(&text) {
+                    let mut known: Vec<&str> = vec![symbol::INPUT];
+                    known.extend(locals.iter().map(String::as_str));
+                    let hint = symbol::suggest(&text, &known)
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default();
                     self.errors.error(
                         name,
                         format!(
-                            "layer `{reader}` of block `{block}` reads `{text}`, which is not in the block; a block reads `input` (what feeds it) and its own layers"
+                            "layer `{reader}` of block `{block}` reads `{text}`, which is not in the block; {hint}a block reads `input` (what feeds it) and its own layers"
                         ),
                     );
+                    self.reported = true;
                     return name.clone();
                 }
                 format!("{}{text}", scope.field)
@@ -231,6 +251,7 @@ impl Inliner<'_, '_> {
         let Some(block) = self.blocks.get(&kind).copied() else {
             decl.name = Ident::new(&field, decl.name.span());
             decl.path = path;
+            decl.reported = std::mem::take(&mut self.reported);
             self.last = Some(decl.name.clone());
             self.emitted.push(decl);
             return;

@@ -40,6 +40,9 @@ pub fn sources(
     decls: &[&LayerDecl],
     errors: &mut Errors,
 ) -> Option<Vec<Reference>> {
+    if decl.reported {
+        return None;
+    }
     let kind = decl.kind.to_string();
     let args = decl.args.as_ref().map_or(&[][..], |a| &a.list);
     if joins(&kind) {

@@ -416,6 +416,7 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         args,
         activation,
         assertion,
+        reported: false,
     }))
 }
 
