@@ -33,6 +33,26 @@ network! {
     }
 }
 
+network! {
+    block Res {
+        c1: Conv2d(2, kernel = 3, padding = same, bias = false),
+        n1: BatchNorm,
+        sum: Add(n1, input) -> Relu,
+    }
+
+    /// A graph with a block: its tensors are found by their nested names (`b1.n1.weight`).
+    #[weights("embed/graph.safetensors")]
+    pub struct Graph {
+        input: [1, 4, 4],
+        stem: Conv2d(2, kernel = 3, padding = 1) -> Relu,
+        b1: Res,
+        side: Conv2d(2, kernel = 1, from = input),
+        both: Concat(b1, side),
+        pool: GlobalAvgPool,
+        out: Dense(3),
+    }
+}
+
 /// A `static`: initialised data, no code runs to build it (on a microcontroller it lives
 /// in flash).
 static MIXED: Mixed = Mixed::EMBEDDED;
@@ -69,6 +89,18 @@ fn every_layer_kind_is_embedded_in_sinew_layout() {
     }
     // Without a bias the field is zero, and not a tensor.
     assert!(MIXED.c1.bias.iter().chain(MIXED.d1.bias.iter()).all(|&v| v == 0.0));
+}
+
+#[test]
+fn a_graph_with_a_block_is_embedded_by_nested_names() {
+    check_against_closed_form(&Graph::<f32>::EMBEDDED, f32::EPSILON as f64);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/embed");
+    let mut loaded = Graph::<f32>::zeroed();
+    sinew::io::load(dir.join("graph.safetensors"), &mut loaded).unwrap();
+    assert_eq!(loaded, Graph::<f32>::EMBEDDED);
+    let x = GraphInput::<2>::repeat(0.5);
+    let (mut a, mut b) = (GraphWorkspace::<2>::zeroed(), GraphWorkspace::<2>::zeroed());
+    assert_eq!(Graph::<f32>::EMBEDDED.forward(&x, &mut a), loaded.forward(&x, &mut b));
 }
 
 #[test]

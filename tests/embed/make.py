@@ -58,10 +58,26 @@ MIXED = [
     ("out.weight", [3, 5]),
     ("out.bias", [3]),
 ]
+# A graph declared with a block: nested PyTorch names, a batch norm inside the block.
+GRAPH = [
+    ("stem.weight", [2, 1, 3, 3]),
+    ("stem.bias", [2]),
+    ("b1.c1.weight", [2, 2, 3, 3]),
+    ("b1.n1.weight", [2]),
+    ("b1.n1.bias", [2]),
+    ("b1.n1.running_mean", [2]),
+    ("b1.n1.running_var", [2]),
+    ("b1.n1.num_batches_tracked", [], "I64", struct.pack("<q", 3)),
+    ("side.weight", [2, 1, 1, 1]),
+    ("side.bias", [2]),
+    ("out.weight", [3, 4]),
+    ("out.bias", [3]),
+]
 MLP = [("hidden.weight", [8, 4]), ("hidden.bias", [8]), ("out.weight", [2, 8]), ("out.bias", [2])]
 
 write(HERE / "mixed.safetensors", MIXED, metadata={"source": "tests/embed/make.py"})
 write(HERE / "mlp64.safetensors", MLP, dtype="F64")
+write(HERE / "graph.safetensors", GRAPH, metadata={"source": "tests/embed/make.py"})
 
 UI.mkdir(parents=True, exist_ok=True)
 # `out.weight` saved from `Dense(8 => 3)` instead of `Dense(8 => 2)`.
