@@ -77,13 +77,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
     let history = fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut rng)?;
     let seconds = started.elapsed().as_secs_f64();
-    let per_epoch = mnist::report(&history);
-    println!(
-        "\ntrained {} epochs in {seconds:.1} s ({per_epoch:.2} s per epoch, evaluation included); kept epoch {} (dev accuracy {:.4})",
-        history.epochs.len(),
-        history.best_epoch.unwrap_or(0),
-        history.best_score.unwrap_or(f64::NAN)
-    );
+    mnist::report(&history, seconds);
 
     let eval = fit.evaluate(&*net, test, &SoftmaxCrossEntropy)?;
     let confusion = eval.confusion.as_ref().ok_or("class targets")?;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Tensor, fixture, rel_inf};
+use common::{Tensor, as_f64, fixture, rel_inf, row_major};
 use sinew::prelude::*;
 use sinew::{Model, TrainsHead};
 
@@ -56,18 +56,6 @@ fn load_params<T: Float, P: Parameters<T>>(net: &mut P, file: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
     let unused = sinew::io::load_lenient(&path, net).unwrap();
     assert!(unused.iter().all(|n| !P::TENSORS.iter().any(|t| t.name == n)));
-}
-
-/// `net`'s tensors in PyTorch's row-major layout.
-fn row_major<T: Float, P: Parameters<T>>(net: &P, i: usize) -> Vec<f64> {
-    let info = &P::TENSORS[i];
-    let mut out = vec![T::zero(); info.len()];
-    info.to_row_major(net.tensor(i), &mut out);
-    out.iter().map(|v| v.as_f64()).collect()
-}
-
-fn as_f64<T: Float>(values: &[T]) -> Vec<f64> {
-    values.iter().map(|v| v.as_f64()).collect()
 }
 
 /// Runs every comparison for one fixture file.

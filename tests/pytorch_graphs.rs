@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Tensor, fixture, rel_inf};
+use common::{Tensor, as_f64, fixture, rel_inf, row_major};
 use sinew::prelude::*;
 use sinew::{Model, Role, TrainsHead};
 
@@ -67,18 +67,6 @@ network! {
         flat: Flatten,
         out: Dense(2),
     }
-}
-
-fn as_f64<T: Float>(values: &[T]) -> Vec<f64> {
-    values.iter().map(|v| v.as_f64()).collect()
-}
-
-/// `net`'s tensor `i` in PyTorch's row-major layout.
-fn row_major<T: Float, P: Parameters<T>>(net: &P, i: usize) -> Vec<f64> {
-    let info = &P::TENSORS[i];
-    let mut out = vec![T::zero(); info.len()];
-    info.to_row_major(net.tensor(i), &mut out);
-    as_f64(&out)
 }
 
 fn check<N, T, L, Y, const IN: usize, const OUT: usize, const B: usize>(

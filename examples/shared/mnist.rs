@@ -61,8 +61,9 @@ pub fn load(subset: Option<usize>, rng: &mut sinew::Rng) -> Result<Split, Box<dy
     Ok((parts, mean as f32, std as f32, data.len()))
 }
 
-/// Prints the per-epoch table and returns the mean seconds per epoch.
-pub fn report(history: &History) -> f64 {
+/// Prints the per-epoch table and a summary line: epochs, `seconds` in all, the mean per
+/// epoch (evaluation included), whether training stopped early, the epoch kept.
+pub fn report(history: &History, seconds: f64) {
     println!("epoch  train loss  dev loss  dev accuracy  seconds");
     for r in &history.epochs {
         println!(
@@ -74,5 +75,13 @@ pub fn report(history: &History) -> f64 {
             r.seconds
         );
     }
-    history.epochs.iter().map(|r| r.seconds).sum::<f64>() / history.epochs.len().max(1) as f64
+    let per_epoch =
+        history.epochs.iter().map(|r| r.seconds).sum::<f64>() / history.epochs.len().max(1) as f64;
+    println!(
+        "\ntrained {} epochs in {seconds:.1} s ({per_epoch:.2} s per epoch, evaluation included){}; kept epoch {} (dev accuracy {:.4})",
+        history.epochs.len(),
+        if history.stopped_early { ", stopped early" } else { "" },
+        history.best_epoch.unwrap_or(0),
+        history.best_score.unwrap_or(f64::NAN)
+    );
 }

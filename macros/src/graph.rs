@@ -196,6 +196,32 @@ fn list(names: &[&str]) -> String {
     }
 }
 
+/// `` `Add` layer `sum` cannot add `b` to `a`: <what a gives>, but <what b gives>; <rule> ``,
+/// at the token naming `b`.
+#[allow(clippy::too_many_arguments)]
+fn cannot_join(
+    errors: &mut Errors,
+    at: &Reference,
+    decl: &LayerDecl,
+    kind: &str,
+    verb: &str,
+    first: &Prev,
+    prev: &Prev,
+    rule: &str,
+) {
+    errors.at(
+        at.span,
+        format!(
+            "{kind} `{}` cannot {verb} {} to {}: {}, but {}; {rule}",
+            decl.path,
+            prev.producer.who(),
+            first.producer.who(),
+            first.producer.produces(first.shape),
+            prev.producer.produces(prev.shape),
+        ),
+    );
+}
+
 /// Rule: `Add(a, b, ..)` sums values of exactly one shape (a 1×1 `Conv2d` projection
 /// makes channels or sizes agree, as in ResNet's downsampling shortcut).
 pub fn add(
@@ -208,17 +234,9 @@ pub fn add(
     let first = &prevs[0];
     for (r, prev) in refs.iter().zip(prevs).skip(1) {
         if prev.shape != first.shape {
-            errors.at(
-                r.span,
-                format!(
-                    "`Add` layer `{}` cannot add {} to {}: {}, but {}; the shapes must be equal (a 1x1 `Conv2d` with `from = ...` can project one to the other)",
-                    decl.path,
-                    prev.producer.who(),
-                    first.producer.who(),
-                    first.producer.produces(first.shape),
-                    prev.producer.produces(prev.shape),
-                ),
-            );
+            let rule =
+                "the shapes must be equal (a 1x1 `Conv2d` with `from = ...` can project one to the other)";
+            cannot_join(errors, r, decl, "`Add` layer", "add", first, prev, rule);
             return None;
         }
     }
@@ -252,17 +270,7 @@ pub fn concat(
                 }
                 _ => "an image and a vector cannot be joined; `Flatten` the image first",
             };
-            errors.at(
-                r.span,
-                format!(
-                    "`Concat` layer `{}` cannot join {} to {}: {}, but {}; {rule}",
-                    decl.path,
-                    prev.producer.who(),
-                    first.producer.who(),
-                    first.producer.produces(first.shape),
-                    prev.producer.produces(prev.shape),
-                ),
-            );
+            cannot_join(errors, r, decl, "`Concat` layer", "join", first, prev, rule);
             return None;
         };
         output = joined;

@@ -47,3 +47,16 @@ pub fn rel_inf(a: &[f64], b: &[f64]) -> f64 {
     let scale = b.iter().map(|y| y.abs()).fold(0.0, f64::max);
     if scale == 0.0 { diff } else { diff / scale }
 }
+
+/// Values as `f64`.
+pub fn as_f64<T: sinew::Float>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|v| v.as_f64()).collect()
+}
+
+/// Tensor `i` of `net` in PyTorch's row-major layout, as `f64`.
+pub fn row_major<T: sinew::Float, P: sinew::Parameters<T>>(net: &P, i: usize) -> Vec<f64> {
+    let info = &P::TENSORS[i];
+    let mut out = vec![T::zero(); info.len()];
+    info.to_row_major(net.tensor(i), &mut out);
+    as_f64(&out)
+}
