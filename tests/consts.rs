@@ -11,6 +11,9 @@ network! {
     /// Derived from it.
     pub const HALF: usize = HIDDEN / 2;
     const SIDE: usize = 6;
+    /// Constants that are not sizes are emitted as written and left alone.
+    pub const RATE: f64 = 0.5;
+    pub const WORD: usize = core::mem::size_of::<u64>();
 
     block Res(width) {
         a: Dense(width) -> Tanh,
@@ -33,6 +36,7 @@ network! {
 fn constants_size_the_layers_and_stay_usable() {
     assert_eq!(HIDDEN, 24);
     assert_eq!(HALF, 12);
+    assert_eq!((RATE, WORD), (0.5, 8));
     let net = Widths::<f64>::init(&mut sinew::rng(1));
     assert_eq!(net.h.weight.shape(), (HIDDEN, 8 * SIDE * SIDE));
     assert_eq!(net.r_a.weight.shape(), (HIDDEN, HIDDEN));

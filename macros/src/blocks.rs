@@ -40,6 +40,7 @@ pub fn inline(
     errors: &mut Errors,
 ) -> Vec<Item> {
     let mut values: HashMap<String, i128> = HashMap::new();
+    let mut opaque: HashMap<String, String> = HashMap::new();
     for item in consts {
         // Only integer constants can be sizes; others are emitted and left alone.
         let integer = matches!(&*item.ty, syn::Type::Path(t) if t.path.get_ident().is_some_and(|i| {
@@ -48,12 +49,19 @@ pub fn inline(
         if !integer {
             continue;
         }
-        let value = eval(&item.expr, &|name: &Ident| values.get(&name.to_string()).copied());
-        match value {
+        let lookup = |name: &Ident| match values.get(&name.to_string()) {
+            Some(v) => Known::Value(*v),
+            None => Known::Unknown,
+        };
+        match eval(&item.expr, &lookup) {
             Ok(v) => {
                 values.insert(item.ident.to_string(), v);
             }
-            Err(e) => errors.push(e),
+            // A constant the program needs but no size uses is fine: it is reported only
+            // where a size uses it.
+            Err(e) => {
+                opaque.insert(item.ident.to_string(), e.to_string());
+            }
         }
     }
     let mut seen: HashMap<String, &BlockDecl> = HashMap::new();
@@ -74,6 +82,7 @@ pub fn inline(
         alias: HashMap::new(),
         last: None,
         consts: values,
+        opaque,
         reported: false,
     };
     let mut result = Vec::new();
@@ -123,6 +132,8 @@ struct Inliner<'a, 'e> {
     last: Option<Ident>,
     /// The values of the constants declared in the invocation.
     consts: HashMap<String, i128>,
+    /// The constants declared in the invocation that the macro cannot evaluate, with why.
+    opaque: HashMap<String, String>,
     /// Whether a reference of the layer being inlined was already reported.
     reported: bool,
 }
@@ -176,9 +187,13 @@ impl Inliner<'_, '_> {
         match value {
             Value::Ident(i) => match scope.params.get(&i.to_string()) {
                 Some(bound) => bound.clone(),
-                None => match self.consts.get(&i.to_string()) {
-                    Some(v) => number(*v, i.span()),
-                    None => value.clone(),
+                None => match (self.consts.get(&i.to_string()), self.opaque.get(&i.to_string())) {
+                    (Some(v), _) => number(*v, i.span()),
+                    (None, Some(why)) => {
+                        self.errors.error(i, opaque_message(i, why));
+                        Value::Reported(i.span())
+                    }
+                    (None, None) => value.clone(),
                 },
             },
             Value::Neg(minus, inner) => Value::Neg(*minus, Box::new(self.bind(inner, scope))),
@@ -186,15 +201,25 @@ impl Inliner<'_, '_> {
                 Value::Tuple(*span, items.iter().map(|v| self.bind(v, scope)).collect())
             }
             Value::Expr(expr) => {
-                let lookup = |name: &Ident| -> Option<i128> {
-                    match scope.params.get(&name.to_string()) {
-                        Some(Value::Int(lit)) => lit.base10_parse().ok(),
+                let lookup = |name: &Ident| -> Known {
+                    let key = name.to_string();
+                    let int =
+                        |lit: &syn::LitInt| lit.base10_parse::<i128>().map_or(Known::Unknown, Known::Value);
+                    match scope.params.get(&key) {
+                        Some(Value::Int(lit)) => int(lit),
                         Some(Value::Neg(_, inner)) => match &**inner {
-                            Value::Int(lit) => lit.base10_parse::<i128>().ok().map(|v| -v),
-                            _ => None,
+                            Value::Int(lit) => match int(lit) {
+                                Known::Value(v) => Known::Value(-v),
+                                other => other,
+                            },
+                            _ => Known::Unknown,
                         },
-                        Some(_) => None,
-                        None => self.consts.get(&name.to_string()).copied(),
+                        Some(_) => Known::Unknown,
+                        None => match (self.consts.get(&key), self.opaque.get(&key)) {
+                            (Some(v), _) => Known::Value(*v),
+                            (None, Some(why)) => Known::Opaque(why.clone()),
+                            (None, None) => Known::Unknown,
+                        },
                     }
                 };
                 match eval(expr, &lookup) {
@@ -375,6 +400,21 @@ impl Inliner<'_, '_> {
     }
 }
 
+/// What a name in a size stands for.
+pub enum Known {
+    Value(i128),
+    /// A constant of the declaration the macro cannot evaluate, and why.
+    Opaque(String),
+    Unknown,
+}
+
+/// Why a declared constant cannot be a size.
+fn opaque_message(name: &Ident, why: &str) -> String {
+    format!(
+        "`{name}` is declared in this `network!`, but the macro cannot evaluate it to use as a size: {why}"
+    )
+}
+
 /// An integer literal with the value `v` at `span`, as if written there.
 fn number(v: i128, span: proc_macro2::Span) -> Value {
     let lit = syn::LitInt::new(&v.unsigned_abs().to_string(), span);
@@ -383,7 +423,7 @@ fn number(v: i128, span: proc_macro2::Span) -> Value {
 
 /// The value of an integer expression: literals, names `lookup` knows, `+ - * / %`, unary
 /// minus and parentheses, in `i128` with overflow and division by zero reported.
-pub fn eval(expr: &syn::Expr, lookup: &dyn Fn(&Ident) -> Option<i128>) -> Result<i128, syn::Error> {
+pub fn eval(expr: &syn::Expr, lookup: &dyn Fn(&Ident) -> Known) -> Result<i128, syn::Error> {
     use syn::{BinOp, Expr, Lit, UnOp};
     let err = |message: String| Err(syn::Error::new_spanned(expr, message));
     match expr {
@@ -399,8 +439,9 @@ pub fn eval(expr: &syn::Expr, lookup: &dyn Fn(&Ident) -> Option<i128>) -> Result
         },
         Expr::Path(path) => match path.path.get_ident() {
             Some(name) => match lookup(name) {
-                Some(v) => Ok(v),
-                None => err(format!(
+                Known::Value(v) => Ok(v),
+                Known::Opaque(why) => err(opaque_message(name, &why)),
+                Known::Unknown => err(format!(
                     "`{name}` is not a constant of this declaration; declare it before the network, `const {name}: usize = 64;`, and the rest of the program can use it too"
                 )),
             },
