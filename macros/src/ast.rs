@@ -84,6 +84,7 @@ impl SequenceDecl {
                 activation: None,
                 assertion: if i == last { assertion.take() } else { None },
                 reported: false,
+                implied_from: false,
             })
             .collect()
     }
@@ -138,6 +139,9 @@ pub struct LayerDecl {
     /// Whether a mistake in it was already reported while inlining blocks: the later stages
     /// skip it quietly.
     pub reported: bool,
+    /// Whether its `from` was implied (the first layer of a block reads what feeds the
+    /// use), so the canonical text leaves it out.
+    pub implied_from: bool,
 }
 
 /// `-> Name(args)`.

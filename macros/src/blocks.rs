@@ -368,6 +368,7 @@ impl Inliner<'_, '_> {
                     name: Ident::new(symbol::FROM, span),
                     value: Value::Ident(Ident::new(symbol::INPUT, span)),
                 });
+                layer.implied_from = true;
             }
             self.layer(layer, &inner, depth + 1);
         }

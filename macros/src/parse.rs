@@ -417,6 +417,7 @@ fn item(stream: ParseStream) -> syn::Result<Item> {
         activation,
         assertion,
         reported: false,
+        implied_from: false,
     }))
 }
 

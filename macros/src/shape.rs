@@ -775,7 +775,7 @@ fn layer(
         path: decl.path.clone(),
         inputs: sources.iter().map(|r| r.source).collect(),
         input_names: sources.iter().map(|r| r.name.clone()).collect(),
-        explicit_from: sources.len() == 1 && sources[0].explicit,
+        explicit_from: sources.len() == 1 && sources[0].explicit && !decl.implied_from,
         attrs: decl.attrs.clone(),
         kind,
         activation,
