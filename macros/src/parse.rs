@@ -47,8 +47,11 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
                     }
                     Ok((out, rest))
                 })?;
-                if nesting(tokens.clone()) > MAX_NESTING {
-                    return Err(stream.error("this constant nests too deeply; write it more simply"));
+                if too_complex(tokens.clone(), MAX_CONST_TOKENS) {
+                    return Err(syn::Error::new_spanned(
+                        tokens,
+                        "this constant is too long or nests too deeply for `network!`; declare it outside the macro (it could not be a size anyway)",
+                    ));
                 }
                 let mut item: syn::ItemConst = stream.parse()?;
                 item.attrs.splice(0..0, attrs);
@@ -486,27 +489,38 @@ fn arg(stream: ParseStream) -> syn::Result<Arg> {
 /// Expressions may nest parentheses this deep (syn parses them recursively).
 const MAX_NESTING: usize = 32;
 
-/// The deepest nesting of groups in `tokens`, found without recursion.
-fn nesting(tokens: TokenStream) -> usize {
-    let mut stack = vec![(tokens.into_iter(), 0usize)];
-    let mut deepest = 0;
-    while let Some((iter, depth)) = stack.last_mut() {
-        let depth = *depth;
+/// The most tokens a size expression may have (syn builds an operator chain as a nested
+/// tree, which is evaluated and dropped recursively).
+const MAX_EXPRESSION_TOKENS: usize = 256;
+
+/// The most tokens a constant declared in the invocation may have, for the same reason.
+const MAX_CONST_TOKENS: usize = 4096;
+
+/// Whether `tokens` nest deeper than [`MAX_NESTING`] or hold more than `max` tokens in
+/// all, counted without recursion.
+fn too_complex(tokens: TokenStream, max: usize) -> bool {
+    let mut stack = vec![tokens.into_iter()];
+    let mut count = 0;
+    while let Some(iter) = stack.last_mut() {
         match iter.next() {
-            Some(TokenTree::Group(g)) => {
-                deepest = deepest.max(depth + 1);
-                if deepest > MAX_NESTING {
-                    return deepest;
+            Some(tt) => {
+                count += 1;
+                if count > max {
+                    return true;
                 }
-                stack.push((g.stream().into_iter(), depth + 1));
+                if let TokenTree::Group(g) = tt {
+                    if stack.len() >= MAX_NESTING {
+                        return true;
+                    }
+                    stack.push(g.stream().into_iter());
+                }
             }
-            Some(_) => {}
             None => {
                 stack.pop();
             }
         }
     }
-    deepest
+    false
 }
 
 /// One value: a literal, a name, a tuple, or an arithmetic expression of numbers and
@@ -555,7 +569,7 @@ fn value_or_expr(stream: ParseStream, in_tuple: bool) -> syn::Result<Value> {
     };
     if (tokens.len() > 1 && has_operator(&tokens)) || parenthesised {
         let stream_tokens: TokenStream = tokens.iter().cloned().collect();
-        if tokens.len() > 256 || nesting(stream_tokens.clone()) > MAX_NESTING {
+        if too_complex(stream_tokens.clone(), MAX_EXPRESSION_TOKENS) {
             return Err(syn::Error::new_spanned(
                 stream_tokens,
                 "this expression is too long or nests too deeply; write it more simply",

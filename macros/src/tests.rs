@@ -182,6 +182,29 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(errs[0].contains("do not nest"), "{errs:#?}");
 }
 
+/// Long operator chains (syn builds them as deeply nested trees) in a size or a constant
+/// are one error each, on a small stack, not a stack overflow.
+#[test]
+fn long_expressions_are_an_error_not_a_stack_overflow() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let chain = "1 + ".repeat(50_000);
+            let size = format!("struct N {{ input: 4, out: Dense(({chain}1)) }}");
+            let constant = format!("const A: usize = ({chain}1); struct N {{ input: 4, out: Dense(A) }}");
+            [size, constant].map(|source| errors(TokenStream::from_str(&source).unwrap()))
+        })
+        .unwrap();
+    let [size, constant] = handle.join().expect("no panic, no stack overflow");
+    assert_eq!(size.len(), 1, "{size:#?}");
+    assert!(size[0].contains("too long"), "{size:#?}");
+    assert_eq!(constant.len(), 1, "{constant:#?}");
+    assert!(constant[0].contains("too long"), "{constant:#?}");
+    // Within the limits, a chain is evaluated.
+    let source = format!("const A: usize = {}1; struct N {{ input: 4, out: Dense(A) }}", "1 + ".repeat(200));
+    assert!(errors(TokenStream::from_str(&source).unwrap()).is_empty());
+}
+
 /// Issue 8: layers named like generated fields (`grads`, `samples`) collided with them
 /// (E0124 plus cascades). The name is now a clear error on the layer.
 #[test]
