@@ -373,16 +373,17 @@ fn tanh_simd<S: Simd>(simd: S, x: S::f32s) -> S::f32s {
     simd.select_f32s(simd.equal_f32s(x, x), y, x)
 }
 
+/// Test data: `len` values spread over [−1, 1], different for each `seed` (for the kernels'
+/// tests here and the optimizers').
+#[cfg(test)]
+pub(crate) fn filled(len: usize, seed: u32) -> std::vec::Vec<f32> {
+    (0..len as u32).map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::vec::Vec;
-
-    fn filled(len: usize, seed: u32) -> Vec<f32> {
-        (0..len as u32)
-            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0)
-            .collect()
-    }
 
     /// The tiled kernel, the matrix-vector kernel and every edge case against f64 loops.
     #[test]

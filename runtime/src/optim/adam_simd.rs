@@ -50,13 +50,8 @@ impl WithSimd for Adam<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::filled;
     use std::vec::Vec;
-
-    fn filled(len: usize, seed: u32) -> Vec<f32> {
-        (0..len as u32)
-            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0)
-            .collect()
-    }
 
     /// The SIMD Adam update agrees with the portable one.
     #[test]
