@@ -34,19 +34,11 @@ pub fn network(input: TokenStream, errors: &mut Errors) -> syn::Result<Network> 
             let fork = stream.fork();
             let _ = fork.parse::<Visibility>();
             if fork.peek(Token![const]) {
-                let tokens = stream.fork().step(|cursor| {
-                    let mut rest = *cursor;
-                    let mut out = TokenStream::new();
-                    while let Some((tt, next)) = rest.token_tree() {
-                        rest = next;
-                        let end = matches!(&tt, TokenTree::Punct(p) if p.as_char() == ';');
-                        out.extend([tt]);
-                        if end {
-                            break;
-                        }
-                    }
-                    Ok((out, rest))
-                })?;
+                // The item's tokens, up to its `;`.
+                let tokens: TokenStream =
+                    peek_until(stream, |tt, _| matches!(tt, TokenTree::Punct(p) if p.as_char() == ';'))?
+                        .into_iter()
+                        .collect();
                 if too_complex(tokens.clone(), MAX_CONST_TOKENS) {
                     return Err(syn::Error::new_spanned(
                         tokens,
@@ -486,6 +478,26 @@ fn arg(stream: ParseStream) -> syn::Result<Arg> {
     Ok(Arg::Positional(first))
 }
 
+/// The token trees ahead of `stream`, up to (not including) the first for which `stop`
+/// holds (it also sees where the next token starts), without consuming them.
+fn peek_until(
+    stream: ParseStream,
+    stop: impl Fn(&TokenTree, syn::buffer::Cursor) -> bool,
+) -> syn::Result<Vec<TokenTree>> {
+    stream.fork().step(|cursor| {
+        let mut rest = *cursor;
+        let mut out = Vec::new();
+        while let Some((tt, next)) = rest.token_tree() {
+            if stop(&tt, next) {
+                break;
+            }
+            out.push(tt);
+            rest = next;
+        }
+        Ok((out, rest))
+    })
+}
+
 /// Expressions may nest parentheses this deep (syn parses them recursively).
 const MAX_NESTING: usize = 32;
 
@@ -532,21 +544,13 @@ fn value(stream: ParseStream) -> syn::Result<Value> {
 /// [`value`], also inside a tuple (`in_tuple`).
 fn value_or_expr(stream: ParseStream, in_tuple: bool) -> syn::Result<Value> {
     // The tokens of this value, without consuming them.
-    let tokens = stream.fork().step(|cursor| {
-        let mut rest = *cursor;
-        let mut out: Vec<TokenTree> = Vec::new();
-        while let Some((tt, next)) = rest.token_tree() {
-            if let TokenTree::Punct(p) = &tt {
-                let arrow = p.as_char() == '='
-                    && matches!(next.token_tree(), Some((TokenTree::Punct(q), _)) if q.as_char() == '>');
-                if p.as_char() == ',' || arrow {
-                    break;
-                }
-            }
-            out.push(tt);
-            rest = next;
+    let tokens = peek_until(stream, |tt, next| match tt {
+        TokenTree::Punct(p) => {
+            p.as_char() == ','
+                || (p.as_char() == '='
+                    && matches!(next.token_tree(), Some((TokenTree::Punct(q), _)) if q.as_char() == '>'))
         }
-        Ok((out, rest))
+        _ => false,
     })?;
     // A binary operator: `-` only after an operand (`- - 3` is unary minus, three times).
     let has_operator = |tokens: &[TokenTree]| {
