@@ -7,7 +7,8 @@
 //! or `F64`; the file holds no other tensor (batch norm's `num_batches_tracked` aside,
 //! which sinew does not keep). Errors name the tensor, the layer and both shapes.
 
-use crate::expand::{Names, layers};
+use crate::expand::Names;
+use crate::layers;
 use crate::report::Errors;
 use crate::shape::Model;
 use proc_macro2::TokenStream;
@@ -71,10 +72,11 @@ pub fn embedded(
     let mut layers_f64 = Vec::new();
     for layer in model.layers.iter().filter(|l| l.has_params()) {
         let name = &layer.name;
-        let tensors = layers::tensors(layer);
+        let code = layers::code(&layer.kind);
+        let tensors = code.tensors(layer);
         let mut fields_f32 = Vec::new();
         let mut fields_f64 = Vec::new();
-        for &field in layers::fields(layer) {
+        for &field in code.fields() {
             let field_ident = quote::format_ident!("{}", field);
             let Some(t) = tensors.iter().find(|t| t.field == field) else {
                 // `bias = false`: zero, not in the file.
@@ -131,7 +133,7 @@ pub fn embedded(
             fields_f32.push(quote!(#field_ident: ::sinew::embed::matrix_f32(BYTES, #start, #dtype, #layout)));
             fields_f64.push(quote!(#field_ident: ::sinew::embed::matrix_f64(BYTES, #start, #dtype, #layout)));
         }
-        let ty = layers::struct_path(layer);
+        let ty = code.struct_path();
         layers_f32.push(quote!(#name: #ty { #(#fields_f32,)* }));
         layers_f64.push(quote!(#name: #ty { #(#fields_f64,)* }));
     }

@@ -13,6 +13,7 @@ mod embed;
 mod expand;
 mod fallback;
 mod graph;
+mod layers;
 mod memory;
 mod parse;
 mod report;

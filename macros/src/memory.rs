@@ -1,64 +1,32 @@
 //! Byte counts of a network and its buffers in `f32`, and the `#[budget]` rule.
 //!
-//! The counts mirror the runtime's types field by field (every field is a matrix of `f32`
-//! or `u32`, so there is no padding); the generated code asserts at compile time that they
-//! equal `size_of` of the real types (`expand::budget_assertions`), so this arithmetic
-//! cannot drift from them. A check: it reads the model and depends on no later stage.
+//! Each kind's counts are in its file in `layers/` beside its types (every buffer is a
+//! matrix of `f32` or `u32`, so there is no padding). They are needed before expansion,
+//! because the `#[budget]` error quotes them; the generated code asserts at compile time
+//! that they equal `size_of` of the real types (`expand::budget_assertions`), so they
+//! cannot drift. A check: it reads the model and depends on no later stage.
 
 use crate::ast::Budget;
+use crate::layers;
 use crate::report::Errors;
-use crate::shape::{Kind, Layer, Model};
+use crate::shape::{Layer, Model};
 
 /// Bytes of one `f32` (and of one `u32` index of max pooling).
 const SCALAR: u128 = 4;
 
-/// Values stored in a layer's field of the network (a dense layer without bias still
-/// stores a zero bias).
+/// Values stored in a layer's field of the network.
 fn stored(layer: &Layer) -> u128 {
-    let v = match layer.kind {
-        Kind::Dense { inputs, outputs, .. } => outputs * inputs + outputs,
-        Kind::Conv2d { co, geo, .. } => geo.patch() * co + co,
-        Kind::ConvTranspose2d { ci, co, geo, .. } => geo.patch() * ci + co,
-        Kind::BatchNorm { channels, .. } => 4 * channels,
-        _ => 0,
-    };
-    v as u128
+    layers::code(&layer.kind).stored(layer)
 }
 
-/// Values in a layer's inference buffers for batch `b` (see `layers::inference_buffer`).
+/// Values in a layer's inference buffers for batch `b`.
 fn inference(layer: &Layer, b: u128) -> u128 {
-    let n = layer.output.len() as u128;
-    match layer.kind {
-        Kind::Conv2d { geo, .. } | Kind::ConvTranspose2d { geo, .. } => n * b + geo.unfolded() as u128,
-        Kind::Dense { .. }
-        | Kind::MaxPool { .. }
-        | Kind::AvgPool { .. }
-        | Kind::BatchNorm { .. }
-        | Kind::GlobalAvgPool { .. }
-        | Kind::Add
-        | Kind::Concat { .. } => n * b,
-        Kind::Dropout { .. } | Kind::Flatten => 0,
-    }
+    if layer.has_inference_buffer() { layers::code(&layer.kind).inference_values(layer, b) } else { 0 }
 }
 
-/// Values in a layer's training buffers for batch `b` (see `layers::training_buffer`).
+/// Values in a layer's training buffers for batch `b`.
 fn training(layer: &Layer, b: u128) -> u128 {
-    let n = layer.output.len() as u128;
-    match layer.kind {
-        Kind::Dense { .. }
-        | Kind::AvgPool { .. }
-        | Kind::GlobalAvgPool { .. }
-        | Kind::Add
-        | Kind::Concat { .. } => 2 * n * b,
-        Kind::Dropout { .. } | Kind::MaxPool { .. } => 3 * n * b,
-        Kind::Conv2d { geo, .. } => {
-            let cols = geo.unfolded() as u128;
-            2 * n * b + cols * b + cols
-        }
-        Kind::ConvTranspose2d { geo, .. } => 2 * n * b + geo.unfolded() as u128,
-        Kind::BatchNorm { channels, .. } => 3 * n * b + channels as u128,
-        Kind::Flatten => 0,
-    }
+    if layer.has_training_buffer() { layers::code(&layer.kind).training_values(layer, b) } else { 0 }
 }
 
 /// The byte counts of a network in `f32` at one batch size.

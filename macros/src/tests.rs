@@ -20,7 +20,7 @@ fn pretty(tokens: TokenStream) -> String {
 /// Without whitespace or the trailing commas of multi-line calls, so that line breaking
 /// does not matter.
 fn flat(code: &str) -> String {
-    code.split_whitespace().collect::<String>().replace(",)", ")").replace(",}", "}")
+    code.split_whitespace().collect::<String>().replace(",)", ")").replace(",}", "}").replace(",>", ">")
 }
 
 fn errors(tokens: TokenStream) -> Vec<String> {
@@ -51,15 +51,19 @@ fn dense_network_expands_to_readable_code() {
         "pub struct MlpWorkspace<const B: usize, T: ::sinew::Float = f32>",
         "pub struct MlpTrainWorkspace<const B: usize, T: ::sinew::Float = f32>",
         "pub const PARAMETERS: usize = 101770;",
-        "self.hidden.forward(x, &mut ws.hidden);",
+        // one statement per layer, the same for every kind
+        "Layer::<T, B>::forward(&self.hidden, x, &mut ws.hidden);",
         // inference skips dropout: `out` reads `hidden` directly
-        "self.out.forward(&ws.hidden, &mut ws.out);",
-        // training goes through the dropout buffers
-        "::sinew::layers::Dropout { keep: 0.8f64 }",
-        "self.out.forward(&tw.drop.value, &mut tw.out.value);",
-        "::sinew::layers::Dense::backward_params(&tw.drop.value, &tw.out.grad, &mut tw.grads.out);",
-        "self.out.backward_input(&tw.out.grad, &mut tw.drop.grad, ::sinew::layers::Store::Overwrite);",
-        "::sinew::layers::Dropout::backward(&tw.drop.mask, &tw.drop.grad, &mut tw.hidden.grad, ::sinew::layers::Store::Overwrite);",
+        "Layer::<T, B>::forward(&self.out, &ws.hidden.value, &mut ws.out);",
+        // training goes through the dropout buffers; its setting is a const of its type
+        "pub struct Mlp_drop;",
+        "const KEEP: f64 = 0.8f64;",
+        "Layer::<T, B>::forward_train(&mut <::sinew::layers::Dropout<Mlp_drop>>::new(), &tw.hidden.value, &mut tw.drop, samples, rng);",
+        "Layer::<T, B>::forward_train(&mut self.out, &tw.drop.value, &mut tw.out, samples, rng);",
+        "Layer::<T, B>::backward(&self.out, &tw.drop.value, &mut tw.out, ::core::option::Option::Some(&mut tw.grads.out), ::core::option::Option::Some((&mut tw.drop.grad, Store::Overwrite)), tw.samples as usize);",
+        "Layer::<T, B>::backward(&<::sinew::layers::Dropout<Mlp_drop>>::new(), &tw.hidden.value, &mut tw.drop, ::core::option::Option::None, ::core::option::Option::Some((&mut tw.hidden.grad, Store::Overwrite)), tw.samples as usize);",
+        "pub hidden: ::sinew::layers::Inference<T, ::sinew::layers::Dense<T, 784, 128>, B>,",
+        "pub drop: ::sinew::layers::Training<T, ::sinew::layers::Dropout<Mlp_drop>, B>,",
         "::sinew::init::Init::He { negative_slope: 0.0 }",
         "name: \"hidden.weight\"",
         "shape: &[128, 784]",

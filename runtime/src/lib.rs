@@ -60,6 +60,7 @@ pub mod plot;
 #[cfg(feature = "train")]
 pub mod train;
 
+pub use bytemuck::Zeroable;
 pub use float::Float;
 pub use model::{Model, NonFiniteLoss, TrainsHead, head};
 pub use nalgebra::{SMatrix, SVector};

@@ -1,7 +1,8 @@
 //! The inference and training forward passes.
 
-use super::{Names, layers};
-use crate::shape::{Kind, Model, Source};
+use super::{Names, activation_value, lit};
+use crate::layers::{self, Call};
+use crate::shape::{Activation, Layer, Model, Source};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Ident;
@@ -22,8 +23,8 @@ fn inference_value(model: &Model, source: Source) -> TokenStream {
     match model.inference_owner(source) {
         Source::Input => quote!(x),
         Source::Layer(i) => {
-            let path = layers::value_path(&model.layers[i], quote!(ws));
-            quote!(&#path)
+            let name = &model.layers[i].name;
+            quote!(&ws.#name.value)
         }
     }
 }
@@ -39,6 +40,61 @@ pub fn training_value(model: &Model, source: Source) -> TokenStream {
     }
 }
 
+/// `f(values)` in place, or nothing for the identity.
+pub fn apply_activation(act: Activation, values: TokenStream, features: usize) -> TokenStream {
+    if act == Activation::Identity {
+        return TokenStream::new();
+    }
+    let value = activation_value(act);
+    let n = lit(features);
+    quote!(::sinew::activation::Activation::forward(&#value, #values.as_mut_slice(), #n);)
+}
+
+/// `Values::values(x)` for each input of a join.
+fn slices(inputs: &[TokenStream]) -> TokenStream {
+    quote!(&[#(Values::values(#inputs)),*])
+}
+
+/// The inference statement of a layer reading `inputs` (expressions of type `&SMatrix`),
+/// then its activation; nothing for the layers that are the identity at inference.
+fn inference_step(model: &Model, layer: &Layer, inputs: &[TokenStream]) -> TokenStream {
+    let name = &layer.name;
+    let this = layers::this(model, layer);
+    let step = match layers::code(&layer.kind).call() {
+        _ if !layer.has_inference_buffer() => return TokenStream::new(),
+        Call::Identity => return TokenStream::new(),
+        Call::Layer => {
+            let input = &inputs[0];
+            quote!(Layer::<T, B>::forward(&#this, #input, &mut ws.#name);)
+        }
+        Call::Join => {
+            let inputs = slices(inputs);
+            quote!(Join::<T, B>::forward(&#this, #inputs, &mut ws.#name.value);)
+        }
+    };
+    let act = apply_activation(layer.activation, quote!(ws.#name.value), layer.output.len());
+    quote!(#step #act)
+}
+
+/// The training statement of a layer reading `inputs`, then its activation.
+fn training_step(model: &Model, layer: &Layer, inputs: &[TokenStream]) -> TokenStream {
+    let name = &layer.name;
+    let this = layers::this(model, layer);
+    let step = match layers::code(&layer.kind).call() {
+        Call::Identity => return TokenStream::new(),
+        Call::Layer => {
+            let input = &inputs[0];
+            quote!(Layer::<T, B>::forward_train(&mut #this, #input, &mut tw.#name, samples, rng);)
+        }
+        Call::Join => {
+            let inputs = slices(inputs);
+            quote!(Join::<T, B>::forward(&#this, #inputs, &mut tw.#name.value);)
+        }
+    };
+    let act = apply_activation(layer.activation, quote!(tw.#name.value), layer.output.len());
+    quote!(#step #act)
+}
+
 /// `pub fn forward`: the layers in declaration order (a topological order of the graph);
 /// dropout and flatten are the identity, so their readers read what they read.
 pub fn inference(model: &Model, names: &Names) -> TokenStream {
@@ -47,7 +103,7 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
     for layer in &model.layers {
         let comment = format!(" {}", layer.text());
         let inputs: Vec<TokenStream> = layer.inputs.iter().map(|s| inference_value(model, *s)).collect();
-        let step = layers::forward(layer, model, &inputs);
+        let step = inference_step(model, layer, &inputs);
         if !step.is_empty() {
             body.extend(quote_spanned! {layer.span=>
                 #[doc = #comment]
@@ -68,6 +124,8 @@ pub fn inference(model: &Model, names: &Names) -> TokenStream {
         where
             W: ::sinew::model::BatchBuffers<B, Buffers = #workspace<B, T>> + ?Sized,
         {
+            #[allow(unused_imports)]
+            use ::sinew::layers::{Join, Layer, Store, Values};
             let ws = ws.buffers();
             #body
             #current
@@ -82,7 +140,7 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
     for layer in &model.layers {
         let comment = format!(" {}", layer.text());
         let inputs: Vec<TokenStream> = layer.inputs.iter().map(|s| training_value(model, *s)).collect();
-        let step = layers::forward_train(layer, model, &inputs);
+        let step = training_step(model, layer, &inputs);
         if !step.is_empty() {
             body.extend(quote_spanned! {layer.span=>
                 #[doc = #comment]
@@ -91,8 +149,6 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
         }
     }
     let current = training_value(model, Source::Layer(model.layers.len() - 1));
-    let uses_rng = model.layers.iter().any(|l| matches!(l.kind, Kind::Dropout { .. }));
-    let silence = (!uses_rng).then(|| quote!(let _ = rng;));
     let batch_norm = model.has_batch_norm().then(|| {
         let message = format!(
             "`{}` has batch norm, which cannot train on batches of one sample (the variance of one value is 0); use a batch size of at least 2",
@@ -120,11 +176,12 @@ pub fn training(model: &Model, names: &Names) -> TokenStream {
         where
             W: ::sinew::model::BatchBuffers<B, Buffers = #train<B, T>> + ?Sized,
         {
+            #[allow(unused_imports)]
+            use ::sinew::layers::{Join, Layer, Store, Values};
             let tw = tw.buffers();
             #batch_norm
             ::core::assert!(samples >= 1 && samples <= B, "a batch of {} columns cannot hold {} samples", B, samples);
             tw.samples = samples as u32;
-            #silence
             #body
             #current
         }

@@ -4,9 +4,9 @@
 
 mod backward;
 mod forward;
-pub mod layers;
 mod params;
 
+use crate::layers::{self, Call};
 use crate::report::Errors;
 use crate::shape::{Activation, Layer, Model};
 use crate::{check, embed, fallback, memory, parse, shape};
@@ -104,10 +104,7 @@ impl Names {
     }
 }
 
-/// An unsuffixed integer literal.
-pub fn lit(n: usize) -> Literal {
-    Literal::usize_unsuffixed(n)
-}
+pub use crate::layers::lit;
 
 /// The runtime value of an activation, e.g. `::sinew::activation::Relu`.
 pub fn activation_value(act: Activation) -> TokenStream {
@@ -173,6 +170,16 @@ fn zeroable_attrs() -> TokenStream {
     }
 }
 
+/// The type of a layer's inference or training buffers (`which` is `Inference` or
+/// `Training`): `::sinew::layers::Inference<T, Conv2d<T, LeNet_c1>, B>`.
+fn buffer_type(model: &Model, layer: &Layer, which: TokenStream) -> TokenStream {
+    let ty = layers::runtime_type(model, layer);
+    match layers::code(&layer.kind).call() {
+        Call::Join => quote!(<#ty as ::sinew::layers::Join<T, B>>::#which),
+        Call::Layer | Call::Identity => quote!(::sinew::layers::#which<T, #ty, B>),
+    }
+}
+
 fn expand(model: &Model) -> TokenStream {
     let names = Names::new(&model.net.name);
     let Names { net, input: input_alias, output: output_alias, workspace, train, .. } = &names;
@@ -195,25 +202,34 @@ fn expand(model: &Model) -> TokenStream {
     let fields = model.layers.iter().filter_map(|layer| {
         let name = &layer.name;
         let docs = layer_docs(layer);
-        let ty = layers::field_type(layer)?;
+        if !layer.has_params() {
+            return None;
+        }
+        let ty = layers::runtime_type(model, layer);
         Some(quote_spanned!(layer.span=> #docs pub #name: #ty,))
     });
 
     let ws_fields = model.layers.iter().filter_map(|layer| {
         let name = &layer.name;
-        let ty = layers::inference_buffer(layer)?;
+        if !layer.has_inference_buffer() {
+            return None;
+        }
+        let ty = buffer_type(model, layer, quote!(Inference));
         let doc = format!(" Inference buffers of `{}`, one column per sample.", layer.name);
         Some(quote!(#[doc = #doc] pub #name: #ty,))
     });
     let train_fields = model.layers.iter().filter_map(|layer| {
         let name = &layer.name;
-        let ty = layers::training_buffer(layer)?;
+        if !layer.has_training_buffer() {
+            return None;
+        }
+        let ty = buffer_type(model, layer, quote!(Training));
         let doc = format!(" Training buffers of `{}`.", layer.name);
         Some(quote!(#[doc = #doc] pub #name: #ty,))
     });
 
     let consts = params::consts(model);
-    let geometries = layers::geometry_consts(model);
+    let shapes = layers::shape_types(model);
     let param_layers: Vec<&Layer> = model.layers.iter().filter(|l| l.has_params()).collect();
     let parameters = params::parameters_impl(&param_layers, net);
     let (trainable, grads_ty) = params::trainable(model, &names);
@@ -248,6 +264,8 @@ fn expand(model: &Model) -> TokenStream {
     };
 
     quote! {
+        #shapes
+
         #(#attrs)*
         #default_doc
         #derives
@@ -319,7 +337,6 @@ fn expand(model: &Model) -> TokenStream {
 
         impl<T: ::sinew::Float> #net<T> {
             #consts
-            #geometries
 
             /// Every weight and bias zero.
             pub fn zeroed() -> Self {

@@ -1,6 +1,7 @@
 //! Parameter consts, the named-tensor visitor and initialisation.
 
-use super::{Names, layers, lit};
+use super::{Names, lit};
+use crate::layers;
 use crate::shape::{Layer, Model};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -66,8 +67,9 @@ fn summary(model: &Model) -> String {
 /// The match arms `i => self.layer.field.as_slice()` (or `as_mut_slice()`) of every
 /// tensor of `layers`, in order.
 fn tensor_arms(layers: &[&Layer], mutable: bool) -> Vec<TokenStream> {
-    let tensors =
-        layers.iter().flat_map(|layer| layers::tensors(layer).into_iter().map(move |t| (&layer.name, t)));
+    let tensors = layers.iter().flat_map(|layer| {
+        layers::code(&layer.kind).tensors(layer).into_iter().map(move |t| (&layer.name, t))
+    });
     tensors
         .enumerate()
         .map(|(i, (name, t))| {
@@ -85,7 +87,7 @@ fn tensor_arms(layers: &[&Layer], mutable: bool) -> Vec<TokenStream> {
 pub fn parameters_impl(layers: &[&Layer], ty: &Ident) -> TokenStream {
     let mut infos = Vec::new();
     for layer in layers {
-        for t in layers::tensors(layer) {
+        for t in layers::code(&layer.kind).tensors(layer) {
             let full = format!("{}.{}", layer.path, t.suffix);
             let shape = t.shape.iter().map(|&d| lit(d));
             let (role, layout) = (&t.role, &t.layout);
@@ -137,7 +139,7 @@ pub fn trainable(model: &Model, names: &Names) -> (TokenStream, TokenStream) {
     let trained: Vec<&Layer> = model.layers.iter().filter(|l| l.trained()).collect();
     let fields = trained.iter().map(|layer| {
         let name = &layer.name;
-        let ty = layers::field_type(layer);
+        let ty = layers::runtime_type(model, layer);
         let doc = format!(" Gradient (or optimizer state) of `{name}`.");
         quote!(#[doc = #doc] pub #name: #ty,)
     });
@@ -189,7 +191,7 @@ pub fn trainable(model: &Model, names: &Names) -> (TokenStream, TokenStream) {
 /// batch norm at γ = 1, β = 0.
 pub fn init(model: &Model) -> TokenStream {
     let steps =
-        (0..model.layers.len()).filter(|&i| model.layers[i].has_params()).map(|i| layers::init(model, i));
+        (0..model.layers.len()).filter(|&i| model.layers[i].has_params()).map(|i| init_layer(model, i));
     quote! {
         /// A freshly initialised network: He (Kaiming) normal weights before `Relu` and
         /// `LeakyRelu`, Xavier (Glorot) normal weights otherwise, zero biases, batch norm
@@ -210,4 +212,20 @@ pub fn init(model: &Model) -> TokenStream {
             #(#steps)*
         }
     }
+}
+
+/// The statement initialising a layer with parameters, for the activation its output goes
+/// through: its own, or that of a batch norm right after it that reads it.
+fn init_layer(model: &Model, index: usize) -> TokenStream {
+    use crate::shape::{Activation, Kind, Source};
+    let layer = &model.layers[index];
+    let act = match (layer.activation, model.layers.get(index + 1)) {
+        (Activation::Identity, Some(next))
+            if matches!(next.kind, Kind::BatchNorm { .. }) && next.inputs == [Source::Layer(index)] =>
+        {
+            next.activation
+        }
+        (own, _) => own,
+    };
+    layers::code(&layer.kind).init(layer, act)
 }

@@ -1,10 +1,9 @@
-use super::Store;
+use super::{Element, Layer, Shape, Store, Values, samples};
 use crate::Float;
 use crate::init::Init;
 use crate::linalg::{Gemm, Op, gemm};
 use crate::params::Layout;
 use bytemuck::Zeroable;
-use nalgebra::{SMatrix, SVector};
 use rand_core::Rng;
 
 /// `floor((n + 2p − k) / s) + 1`: the output size of a convolution or pooling along one
@@ -208,10 +207,74 @@ pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T], store: Store) {
     }
 }
 
-/// A 2-d convolution, `CI` input channels to `CO` output channels, as PyTorch's `Conv2d`.
+/// The shape of a convolution layer, [`Conv2d`] or [`ConvTranspose2d`]: its window and the
+/// types of its kernels and unfoldings. `network!` writes one per layer, for example for
+/// `c1: Conv2d(6, kernel = 5, padding = 2)` on `[1, 28, 28]`:
+///
+/// ```
+/// use sinew::{layers::{ConvShape, Element, Geometry, Shape}, SMatrix};
+///
+/// /// `c1`: 1 → 6 channels, 5 × 5 over 28 × 28, padding 2: 784 positions of 25 values.
+/// #[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// struct C1;
+/// impl Shape for C1 {
+///     const IN: usize = 784;
+///     const OUT: usize = 4704;
+///     type Input<E: Element, const B: usize> = SMatrix<E, 784, B>;
+///     type Output<E: Element, const B: usize> = SMatrix<E, 4704, B>;
+/// }
+/// impl ConvShape for C1 {
+///     const GEOMETRY: Geometry = Geometry::new(1, (28, 28), (5, 5), (1, 1), (2, 2));
+///     const IN_CHANNELS: usize = 1;
+///     const OUT_CHANNELS: usize = 6;
+///     type Weight<E: Element> = SMatrix<E, 25, 6>;
+///     type Bias<E: Element> = SMatrix<E, 6, 1>;
+///     type Columns<E: Element, const B: usize> = SMatrix<E, 19600, B>;
+/// }
+/// let conv = sinew::layers::Conv2d::<f32, C1>::zeroed();
+/// assert_eq!(core::mem::size_of_val(&conv), (25 * 6 + 6) * 4);
+/// ```
+pub trait ConvShape: Shape {
+    /// The window. For a [`Conv2d`] it slides over the input; for a [`ConvTranspose2d`] it
+    /// is the adjoint convolution's, sliding over this layer's *output* (`c = CO`), with
+    /// this layer's input as its `ho × wo` positions.
+    const GEOMETRY: Geometry;
+    /// Channels in.
+    const IN_CHANNELS: usize;
+    /// Channels out.
+    const OUT_CHANNELS: usize;
+    /// The kernels: `(K, CO)` for a [`Conv2d`] (`K = CI·kh·kw`), `(K, CI)` for a
+    /// [`ConvTranspose2d`] (`K = CO·kh·kw`); PyTorch's layout byte for byte.
+    type Weight<E: Element>: Values<E>;
+    /// One bias per output channel, `(CO, 1)`.
+    type Bias<E: Element>: Values<E>;
+    /// The unfoldings of `B` samples, `positions · K` values each ([`im2col`]).
+    type Columns<E: Element, const B: usize>: Values<E>;
+}
+
+/// Checks, once per shape type, that its sizes agree with its window.
+const fn check_conv<S: ConvShape>(transposed: bool) {
+    let g = S::GEOMETRY;
+    let (channels, image, positions) = if transposed {
+        (S::OUT_CHANNELS, S::OUT, S::IN / S::IN_CHANNELS)
+    } else {
+        (S::IN_CHANNELS, S::IN, S::OUT / S::OUT_CHANNELS)
+    };
+    assert!(
+        g.c == channels && image == g.input_len() && positions == g.positions(),
+        "ConvShape: sizes disagree"
+    );
+    assert!(
+        size_of::<S::Columns<u8, 1>>() == g.positions() * g.patch(),
+        "ConvShape: Columns must hold positions · patch values"
+    );
+}
+
+/// A 2-d convolution, as PyTorch's `Conv2d`; its sizes and window are those of its
+/// [`ConvShape`] `S`.
 ///
 /// # Shapes
-/// - `weight`: PyTorch's `(CO, CI, kh, kw)`, stored as an `(K, CO)` nalgebra matrix with
+/// - `weight`: PyTorch's `(CO, CI, kh, kw)`, stored as a `(K, CO)` nalgebra matrix with
 ///   `K = CI·kh·kw` (byte for byte PyTorch's layout);
 /// - `bias`: `(CO)`;
 /// - input: `(CI·h·w, B)` and output `(CO·ho·wo, B)`, each column one sample in NCHW order.
@@ -220,25 +283,23 @@ pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T], store: Store) {
 /// Per sample, `Yᵀ = colsᵀ · Wᵀ + b` where `colsᵀ` is the [`im2col`] unfolding; backward,
 /// `dWᵀ += cols · dYᵀ`, `db += Σ dY`, `dcolsᵀ = dYᵀ · W`, `dX = col2im(dcols)`.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct Conv2d<
-    T: Float,
-    const CI: usize,
-    const CO: usize,
-    const KH: usize,
-    const KW: usize,
-    const K: usize,
-> {
+#[zeroable(bound = "T: Float, S: ConvShape")]
+pub struct Conv2d<T: Float, S: ConvShape> {
     /// Kernels, `(CO, CI, kh, kw)` in PyTorch's layout.
-    pub weight: SMatrix<T, K, CO>,
+    pub weight: S::Weight<T>,
     /// Bias per output channel.
-    pub bias: SVector<T, CO>,
+    pub bias: S::Bias<T>,
 }
 
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
-    Conv2d<T, CI, CO, KH, KW, K>
-{
-    const SIZES: () = assert!(K == CI * KH * KW, "Conv2d: K must be CI·KH·KW");
+impl<T: Float, S: ConvShape> Conv2d<T, S> {
+    const SIZES: () = {
+        check_conv::<S>(false);
+        assert!(
+            size_of::<S::Weight<u8>>() == S::GEOMETRY.patch() * S::OUT_CHANNELS
+                && size_of::<S::Bias<u8>>() == S::OUT_CHANNELS,
+            "Conv2d: the weight must be (CI·kh·kw, CO) and the bias (CO)"
+        );
+    };
 
     /// All weights and biases zero.
     pub fn zeroed() -> Self {
@@ -248,136 +309,124 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     /// Draws the kernels with `init` (fan-in `CI·kh·kw`, fan-out `CO·kh·kw`) and zeroes
     /// the biases.
     pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
-        init.fill(self.weight.as_mut_slice(), K, CO * KH * KW, rng);
-        self.bias.fill(T::zero());
-    }
-
-    fn check(g: &Geometry, input: usize, output: usize) {
-        let () = Self::SIZES;
-        assert!(
-            g.c == CI && g.kh == KH && g.kw == KW && input == g.input_len() && output == CO * g.positions(),
-            "Conv2d<{CI}, {CO}, {KH}, {KW}> does not fit {g:?} with {input} inputs and {output} outputs"
-        );
+        let g = S::GEOMETRY;
+        init.fill(self.weight.values_mut(), g.patch(), S::OUT_CHANNELS * g.kh * g.kw, rng);
+        self.bias.values_mut().fill(T::zero());
     }
 
     /// One sample: `y = W ⊛ x + b`, with `cols` (`positions · K` values) as scratch.
-    pub fn forward_sample(&self, g: &Geometry, x: &[T], cols: &mut [T], y: &mut [T]) {
-        Self::check(g, x.len(), y.len());
+    pub fn forward_sample(&self, x: &[T], cols: &mut [T], y: &mut [T]) {
+        let () = Self::SIZES;
+        let g = &S::GEOMETRY;
         im2col(g, x, cols);
         let n = g.positions();
-        for (plane, &b) in y.chunks_exact_mut(n).zip(self.bias.iter()) {
+        for (plane, &b) in y.chunks_exact_mut(n).zip(self.bias.values()) {
             plane.fill(b);
         }
-        let desc = Gemm { m: n, n: CO, k: K, a: Op::N, b: Op::N, accumulate: true };
-        gemm(desc, cols, self.weight.as_slice(), y);
+        let desc = Gemm { m: n, n: S::OUT_CHANNELS, k: g.patch(), a: Op::N, b: Op::N, accumulate: true };
+        gemm(desc, cols, self.weight.values(), y);
     }
+}
 
-    /// Inference on a batch, one sample at a time through the scratch `cols`.
-    pub fn forward<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
-        &self,
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        cols: &mut SVector<T, COLS>,
-        y: &mut SMatrix<T, OUT, B>,
-    ) {
-        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
-            self.forward_sample(g, xs, cols.as_mut_slice(), ys);
+impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for Conv2d<T, S> {
+    type Input = S::Input<T, B>;
+    type Output = S::Output<T, B>;
+    type Inference = ConvInference<S::Output<T, B>, S::Columns<T, 1>>;
+    type Training = Conv2dBuffers<S::Output<T, B>, S::Columns<T, B>, S::Columns<T, 1>>;
+
+    /// One sample at a time through the scratch unfolding.
+    fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        for (xs, ys) in samples(x.values(), S::IN, ws.value.values_mut(), S::OUT) {
+            self.forward_sample(xs, ws.cols.values_mut(), ys);
         }
     }
 
-    /// Training forward on a batch, keeping every sample's unfolding in `cols` for
-    /// backward.
-    pub fn forward_train<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
-        &self,
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        cols: &mut SMatrix<T, COLS, B>,
-        y: &mut SMatrix<T, OUT, B>,
+    /// Keeps every sample's unfolding for the weight gradient.
+    fn forward_train<R: Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        _: usize,
+        _: &mut R,
     ) {
-        let samples = x.as_slice().chunks_exact(IN).zip(cols.as_mut_slice().chunks_exact_mut(COLS));
-        for ((xs, cs), ys) in samples.zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
-            self.forward_sample(g, xs, cs, ys);
+        let cols = tw.cols.values_mut().chunks_exact_mut(S::GEOMETRY.positions() * S::GEOMETRY.patch());
+        for ((xs, ys), cs) in samples(x.values(), S::IN, tw.value.values_mut(), S::OUT).zip(cols) {
+            self.forward_sample(xs, cs, ys);
         }
     }
 
-    /// Parameter gradients from the saved unfoldings and `dL/dy`, written into `grads`.
-    pub fn backward_params<const OUT: usize, const COLS: usize, const B: usize>(
-        g: &Geometry,
-        cols: &SMatrix<T, COLS, B>,
-        grad: &SMatrix<T, OUT, B>,
-        grads: &mut Self,
+    /// `dW` from the saved unfoldings and `dL/dy`; `dL/dx = col2im(dY · W)` through the
+    /// scratch `dcols`.
+    fn backward(
+        &self,
+        _: &Self::Input,
+        tw: &mut Self::Training,
+        grads: Option<&mut Self>,
+        dx: Option<(&mut Self::Input, Store)>,
+        _: usize,
     ) {
-        let n = g.positions();
-        assert!(OUT == CO * n && COLS == n * K, "Conv2d backward: wrong sizes");
-        let desc = Gemm { m: K, n: CO, k: n, a: Op::T, b: Op::N, accumulate: true };
-        grads.weight.fill(T::zero());
-        grads.bias.fill(T::zero());
-        for (cs, gs) in cols.as_slice().chunks_exact(COLS).zip(grad.as_slice().chunks_exact(OUT)) {
-            gemm(desc, cs, gs, grads.weight.as_mut_slice());
-            for (b, plane) in grads.bias.iter_mut().zip(gs.chunks_exact(n)) {
-                *b += plane.iter().copied().fold(T::zero(), |s, v| s + v);
+        let g = &S::GEOMETRY;
+        let (n, k, co) = (g.positions(), g.patch(), S::OUT_CHANNELS);
+        if let Some(grads) = grads {
+            let desc = Gemm { m: k, n: co, k: n, a: Op::T, b: Op::N, accumulate: true };
+            grads.weight.values_mut().fill(T::zero());
+            grads.bias.values_mut().fill(T::zero());
+            let columns = tw.cols.values().chunks_exact(n * k).zip(tw.grad.values().chunks_exact(S::OUT));
+            for (cs, gs) in columns {
+                gemm(desc, cs, gs, grads.weight.values_mut());
+                for (b, plane) in grads.bias.values_mut().iter_mut().zip(gs.chunks_exact(n)) {
+                    *b += plane.iter().copied().fold(T::zero(), |s, v| s + v);
+                }
             }
         }
-    }
-
-    /// The input gradient `dL/dx`, with `dcols` (`positions · K` values) as scratch,
-    /// written or added to `input_grad` as `store` says.
-    pub fn backward_input<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
-        &self,
-        g: &Geometry,
-        grad: &SMatrix<T, OUT, B>,
-        dcols: &mut SVector<T, COLS>,
-        input_grad: &mut SMatrix<T, IN, B>,
-        store: Store,
-    ) {
-        Self::check(g, IN, OUT);
-        let desc = Gemm { m: g.positions(), n: K, k: CO, a: Op::N, b: Op::T, accumulate: false };
-        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
-        {
-            gemm(desc, gs, self.weight.as_slice(), dcols.as_mut_slice());
-            col2im(g, dcols.as_slice(), dx, store);
+        if let Some((dx, store)) = dx {
+            let desc = Gemm { m: n, n: k, k: co, a: Op::N, b: Op::T, accumulate: false };
+            for (gs, dxs) in samples(tw.grad.values(), S::OUT, dx.values_mut(), S::IN) {
+                gemm(desc, gs, self.weight.values(), tw.dcols.values_mut());
+                col2im(g, tw.dcols.values(), dxs, store);
+            }
         }
     }
 }
 
 weight_and_bias!(
-    [T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize]
-    Conv2d<T, CI, CO, KH, KW, K>, "Conv2d",
-    weight: &[CO, CI, KH, KW], Layout::RowMajor,
-    bias: &[CO]
+    [T: Float, S: ConvShape] Conv2d<T, S>, "Conv2d",
+    weight: &[S::OUT_CHANNELS, S::IN_CHANNELS, S::GEOMETRY.kh, S::GEOMETRY.kw], Layout::RowMajor,
+    bias: &[S::OUT_CHANNELS]
 );
 
-/// A 2-d transposed convolution ("deconvolution"), `CI` to `CO` channels, as PyTorch's
-/// `ConvTranspose2d`: the adjoint of a convolution with the same kernel, stride and
-/// padding, so an `h × w` input gives `((h − 1) s − 2p + k) × ...`.
+/// A 2-d transposed convolution ("deconvolution"), as PyTorch's `ConvTranspose2d`: the
+/// adjoint of a convolution with the same kernel, stride and padding, so an `h × w` input
+/// gives `((h − 1) s − 2p + k) × ...`. Its [`ConvShape`]'s geometry is that of the adjoint
+/// convolution: input `CO × ho × wo` (this layer's output), positions `hi × wi` (this
+/// layer's input).
 ///
 /// # Shapes
 /// - `weight`: PyTorch's `(CI, CO, kh, kw)`, stored as a `(K, CI)` nalgebra matrix with
 ///   `K = CO·kh·kw` (byte for byte PyTorch's layout);
 /// - `bias`: `(CO)`.
 ///
-/// The [`Geometry`] passed to its methods is that of the adjoint convolution: input
-/// `CO × ho × wo` (this layer's output), output `hi × wi` (this layer's input).
+/// # Computation
+/// Per sample `y = col2im(xᵀ · Wt) + b`; backward `dW = im2col(dy)ᵀ x`,
+/// `dx = im2col(dy) · Wt`.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct ConvTranspose2d<
-    T: Float,
-    const CI: usize,
-    const CO: usize,
-    const KH: usize,
-    const KW: usize,
-    const K: usize,
-> {
+#[zeroable(bound = "T: Float, S: ConvShape")]
+pub struct ConvTranspose2d<T: Float, S: ConvShape> {
     /// Kernels, `(CI, CO, kh, kw)` in PyTorch's layout.
-    pub weight: SMatrix<T, K, CI>,
+    pub weight: S::Weight<T>,
     /// Bias per output channel.
-    pub bias: SVector<T, CO>,
+    pub bias: S::Bias<T>,
 }
 
-impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize>
-    ConvTranspose2d<T, CI, CO, KH, KW, K>
-{
-    const SIZES: () = assert!(K == CO * KH * KW, "ConvTranspose2d: K must be CO·KH·KW");
+impl<T: Float, S: ConvShape> ConvTranspose2d<T, S> {
+    const SIZES: () = {
+        check_conv::<S>(true);
+        assert!(
+            size_of::<S::Weight<u8>>() == S::GEOMETRY.patch() * S::IN_CHANNELS
+                && size_of::<S::Bias<u8>>() == S::OUT_CHANNELS,
+            "ConvTranspose2d: the weight must be (CO·kh·kw, CI) and the bias (CO)"
+        );
+    };
 
     /// All weights and biases zero.
     pub fn zeroed() -> Self {
@@ -387,137 +436,166 @@ impl<T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usiz
     /// Draws the kernels with `init` (fan-in `CI·kh·kw`, fan-out `CO·kh·kw`) and zeroes
     /// the biases.
     pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
-        init.fill(self.weight.as_mut_slice(), CI * KH * KW, K, rng);
-        self.bias.fill(T::zero());
-    }
-
-    fn check(g: &Geometry, input: usize, output: usize) {
-        let () = Self::SIZES;
-        assert!(
-            g.c == CO && g.kh == KH && g.kw == KW && output == g.input_len() && input == CI * g.positions(),
-            "ConvTranspose2d<{CI}, {CO}, {KH}, {KW}> does not fit {g:?} with {input} inputs and {output} outputs"
-        );
+        let g = S::GEOMETRY;
+        init.fill(self.weight.values_mut(), S::IN_CHANNELS * g.kh * g.kw, g.patch(), rng);
+        self.bias.values_mut().fill(T::zero());
     }
 
     /// One sample: `y = col2im(xᵀ · Wt) + b`, with `cols` (`positions · K`) as scratch.
-    pub fn forward_sample(&self, g: &Geometry, x: &[T], cols: &mut [T], y: &mut [T]) {
-        Self::check(g, x.len(), y.len());
-        let desc = Gemm { m: g.positions(), n: K, k: CI, a: Op::N, b: Op::T, accumulate: false };
-        gemm(desc, x, self.weight.as_slice(), cols);
+    pub fn forward_sample(&self, x: &[T], cols: &mut [T], y: &mut [T]) {
+        let () = Self::SIZES;
+        let g = &S::GEOMETRY;
+        let desc =
+            Gemm { m: g.positions(), n: g.patch(), k: S::IN_CHANNELS, a: Op::N, b: Op::T, accumulate: false };
+        gemm(desc, x, self.weight.values(), cols);
         col2im(g, cols, y, Store::Overwrite);
-        for (plane, &b) in y.chunks_exact_mut(g.h * g.w).zip(self.bias.iter()) {
+        for (plane, &b) in y.chunks_exact_mut(g.h * g.w).zip(self.bias.values()) {
             for v in plane {
                 *v += b;
             }
         }
     }
+}
 
-    /// Forward on a batch (inference and training alike: backward needs only the input).
-    pub fn forward<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
-        &self,
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        cols: &mut SVector<T, COLS>,
-        y: &mut SMatrix<T, OUT, B>,
-    ) {
-        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
-            self.forward_sample(g, xs, cols.as_mut_slice(), ys);
+impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for ConvTranspose2d<T, S> {
+    type Input = S::Input<T, B>;
+    type Output = S::Output<T, B>;
+    type Inference = ConvInference<S::Output<T, B>, S::Columns<T, 1>>;
+    type Training = ConvTransposeBuffers<S::Output<T, B>, S::Columns<T, 1>>;
+
+    fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        for (xs, ys) in samples(x.values(), S::IN, ws.value.values_mut(), S::OUT) {
+            self.forward_sample(xs, ws.cols.values_mut(), ys);
         }
     }
 
-    /// Parameter gradients from the input and `dL/dy`, written into `grads`;
-    /// `dcols` is scratch.
-    pub fn backward_params<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        grad: &SMatrix<T, OUT, B>,
-        dcols: &mut SVector<T, COLS>,
-        grads: &mut Self,
+    /// As inference: backward needs only the input.
+    fn forward_train<R: Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        _: usize,
+        _: &mut R,
     ) {
-        Self::check(g, IN, OUT);
-        let desc = Gemm { m: K, n: CI, k: g.positions(), a: Op::T, b: Op::N, accumulate: true };
-        grads.weight.fill(T::zero());
-        grads.bias.fill(T::zero());
-        let plane = g.h * g.w;
-        for (xs, gs) in x.as_slice().chunks_exact(IN).zip(grad.as_slice().chunks_exact(OUT)) {
-            im2col(g, gs, dcols.as_mut_slice());
-            gemm(desc, dcols.as_slice(), xs, grads.weight.as_mut_slice());
-            for (b, p) in grads.bias.iter_mut().zip(gs.chunks_exact(plane)) {
-                *b += p.iter().copied().fold(T::zero(), |s, v| s + v);
+        for (xs, ys) in samples(x.values(), S::IN, tw.value.values_mut(), S::OUT) {
+            self.forward_sample(xs, tw.cols.values_mut(), ys);
+        }
+    }
+
+    /// `dW = Σ im2col(dy)ᵀ x` and `dx = im2col(dy) · Wt`, through the scratch unfolding.
+    fn backward(
+        &self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        grads: Option<&mut Self>,
+        dx: Option<(&mut Self::Input, Store)>,
+        _: usize,
+    ) {
+        let g = &S::GEOMETRY;
+        let (k, ci) = (g.patch(), S::IN_CHANNELS);
+        if let Some(grads) = grads {
+            let desc = Gemm { m: k, n: ci, k: g.positions(), a: Op::T, b: Op::N, accumulate: true };
+            grads.weight.values_mut().fill(T::zero());
+            grads.bias.values_mut().fill(T::zero());
+            let plane = g.h * g.w;
+            for (xs, gs) in x.values().chunks_exact(S::IN).zip(tw.grad.values().chunks_exact(S::OUT)) {
+                im2col(g, gs, tw.cols.values_mut());
+                gemm(desc, tw.cols.values(), xs, grads.weight.values_mut());
+                for (b, p) in grads.bias.values_mut().iter_mut().zip(gs.chunks_exact(plane)) {
+                    *b += p.iter().copied().fold(T::zero(), |s, v| s + v);
+                }
             }
         }
-    }
-
-    /// The input gradient `dL/dx = im2col(dy) · Wt`, with `dcols` as scratch, written or
-    /// added to `input_grad` as `store` says.
-    pub fn backward_input<const IN: usize, const OUT: usize, const COLS: usize, const B: usize>(
-        &self,
-        g: &Geometry,
-        grad: &SMatrix<T, OUT, B>,
-        dcols: &mut SVector<T, COLS>,
-        input_grad: &mut SMatrix<T, IN, B>,
-        store: Store,
-    ) {
-        Self::check(g, IN, OUT);
-        let accumulate = store == Store::Add;
-        let desc = Gemm { m: g.positions(), n: CI, k: K, a: Op::N, b: Op::N, accumulate };
-        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
-        {
-            im2col(g, gs, dcols.as_mut_slice());
-            gemm(desc, dcols.as_slice(), self.weight.as_slice(), dx);
+        if let Some((dx, store)) = dx {
+            let accumulate = store == Store::Add;
+            let desc = Gemm { m: g.positions(), n: ci, k, a: Op::N, b: Op::N, accumulate };
+            for (gs, dxs) in samples(tw.grad.values(), S::OUT, dx.values_mut(), S::IN) {
+                im2col(g, gs, tw.cols.values_mut());
+                gemm(desc, tw.cols.values(), self.weight.values(), dxs);
+            }
         }
     }
 }
 
 weight_and_bias!(
-    [T: Float, const CI: usize, const CO: usize, const KH: usize, const KW: usize, const K: usize]
-    ConvTranspose2d<T, CI, CO, KH, KW, K>, "ConvTranspose2d",
-    weight: &[CI, CO, KH, KW], Layout::RowMajor,
-    bias: &[CO]
+    [T: Float, S: ConvShape] ConvTranspose2d<T, S>, "ConvTranspose2d",
+    weight: &[S::IN_CHANNELS, S::OUT_CHANNELS, S::GEOMETRY.kh, S::GEOMETRY.kw], Layout::RowMajor,
+    bias: &[S::OUT_CHANNELS]
 );
 
-/// The inference buffers of a convolution: its output and one sample's unfolding.
+/// The inference buffers of a convolution: its output `Y` and one sample's unfolding `C`.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct ConvScratch<T: Float, const N: usize, const COLS: usize, const B: usize> {
+#[zeroable(bound = "Y: Zeroable, C: Zeroable")]
+pub struct ConvInference<Y, C> {
     /// The layer's output.
-    pub value: SMatrix<T, N, B>,
+    pub value: Y,
     /// One sample's unfolding (scratch).
-    pub cols: SVector<T, COLS>,
+    pub cols: C,
 }
 
-/// The training buffers of a [`Conv2d`]: output, gradient, every sample's unfolding (kept
-/// for the weight gradient) and a scratch unfolding for the input gradient.
+/// The training buffers of a [`Conv2d`]: output and gradient `Y`, every sample's
+/// unfolding `C` (kept for the weight gradient) and a scratch unfolding `D` for the input
+/// gradient.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct Conv2dBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
+#[zeroable(bound = "Y: Zeroable, C: Zeroable, D: Zeroable")]
+pub struct Conv2dBuffers<Y, C, D> {
     /// The layer's output.
-    pub value: SMatrix<T, N, B>,
+    pub value: Y,
     /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
+    pub grad: Y,
     /// Every sample's unfolding.
-    pub cols: SMatrix<T, COLS, B>,
+    pub cols: C,
     /// Scratch for the input gradient.
-    pub dcols: SVector<T, COLS>,
+    pub dcols: D,
 }
 
-/// The training buffers of a [`ConvTranspose2d`]: output, gradient and one sample's
-/// unfolding (scratch for forward and backward).
+/// The training buffers of a [`ConvTranspose2d`]: output and gradient `Y`, and one
+/// sample's unfolding `C` (scratch for forward and backward).
 #[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct ConvTransposeBuffers<T: Float, const N: usize, const COLS: usize, const B: usize> {
+#[zeroable(bound = "Y: Zeroable, C: Zeroable")]
+pub struct ConvTransposeBuffers<Y, C> {
     /// The layer's output.
-    pub value: SMatrix<T, N, B>,
+    pub value: Y,
     /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
+    pub grad: Y,
     /// Scratch unfolding.
-    pub cols: SVector<T, COLS>,
+    pub cols: C,
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::{SMatrix, SVector};
     use std::vec::Vec;
+
+    /// A `ConvShape` for a test: sizes written out as the macro writes them.
+    macro_rules! conv_shape {
+        ($name:ident: $ci:literal => $co:literal, geometry $g:expr, in $in:literal, out $out:literal,
+         weight ($wr:literal, $wc:literal), cols $cols:literal) => {
+            #[derive(Clone, Copy, Debug, Default, PartialEq)]
+            struct $name;
+            impl Shape for $name {
+                const IN: usize = $in;
+                const OUT: usize = $out;
+                type Input<E: Element, const B: usize> = SMatrix<E, $in, B>;
+                type Output<E: Element, const B: usize> = SMatrix<E, $out, B>;
+            }
+            impl ConvShape for $name {
+                const GEOMETRY: Geometry = $g;
+                const IN_CHANNELS: usize = $ci;
+                const OUT_CHANNELS: usize = $co;
+                type Weight<E: Element> = SMatrix<E, $wr, $wc>;
+                type Bias<E: Element> = SMatrix<E, $co, 1>;
+                type Columns<E: Element, const B: usize> = SMatrix<E, $cols, B>;
+            }
+        };
+    }
+
+    // 2 → 3 channels, 3 × 2 kernel over 7 × 6, stride (2, 1), padding 1: 4 × 7 positions.
+    conv_shape!(Odd: 2 => 3, geometry Geometry::new(2, (7, 6), (3, 2), (2, 1), (1, 1)),
+        in 84, out 84, weight (12, 3), cols 336);
+    // 1 → 2 channels, 2 × 2 kernel, stride 2: 2 × 2 up to 4 × 4 (the adjoint's geometry).
+    conv_shape!(Up: 1 => 2, geometry Geometry::new(2, (4, 4), (2, 2), (2, 2), (0, 0)),
+        in 4, out 32, weight (8, 1), cols 32);
 
     /// The formula against a direct count of window positions, for many cases.
     #[test]
@@ -580,8 +658,8 @@ mod tests {
 
     #[test]
     fn im2col_convolution_matches_direct_loops() {
-        let g = Geometry::new(2, (7, 6), (3, 2), (2, 1), (1, 1));
-        let mut conv = Conv2d::<f64, 2, 3, 3, 2, 12>::zeroed();
+        let g = Odd::GEOMETRY;
+        let mut conv = Conv2d::<f64, Odd>::zeroed();
         for (i, v) in conv.weight.iter_mut().enumerate() {
             *v = ((i * 37) % 11) as f64 / 7.0 - 0.6;
         }
@@ -589,7 +667,7 @@ mod tests {
         let x: Vec<f64> = (0..g.input_len()).map(|i| ((i * 13) % 17) as f64 / 9.0 - 0.8).collect();
         let mut cols = vec![0.0; g.positions() * g.patch()];
         let mut y = vec![0.0; 3 * g.positions()];
-        conv.forward_sample(&g, &x, &mut cols, &mut y);
+        conv.forward_sample(&x, &mut cols, &mut y);
         let want = direct(&g, 3, conv.weight.as_slice(), conv.bias.as_slice(), &x);
         for (a, b) in y.iter().zip(&want) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
@@ -650,15 +728,15 @@ mod tests {
     #[test]
     fn transposed_convolution_by_hand() {
         // 1 input channel, 2 output channels, 2 x 2 input -> 4 x 4 output
-        let g = Geometry::new(2, (4, 4), (2, 2), (2, 2), (0, 0));
-        let mut up = ConvTranspose2d::<f64, 1, 2, 2, 2, 8>::zeroed();
+        let g = Up::GEOMETRY;
+        let mut up = ConvTranspose2d::<f64, Up>::zeroed();
         // PyTorch layout (ci = 0, co, ky, kx): channel 0 kernel [[1, 2], [3, 4]], channel 1 all 10
         up.weight.as_mut_slice().copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 10.0, 10.0, 10.0, 10.0]);
         up.bias = SVector::<f64, 2>::new(0.5, -0.5);
         let x = [1.0, 2.0, 3.0, 4.0];
         let mut cols = vec![0.0; g.positions() * g.patch()];
         let mut y = vec![0.0; 32];
-        up.forward_sample(&g, &x, &mut cols, &mut y);
+        up.forward_sample(&x, &mut cols, &mut y);
         let channel0 = [
             1.5, 2.5, 2.5, 4.5, //
             3.5, 4.5, 6.5, 8.5, //

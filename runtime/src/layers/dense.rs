@@ -1,4 +1,4 @@
-use super::Store;
+use super::{Buffers, Layer, Store, Value};
 use crate::Float;
 use crate::init::Init;
 use crate::linalg;
@@ -87,6 +87,47 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
         store: Store,
     ) {
         linalg::matmul_tn(&self.weight, grad, input_grad, store == Store::Add);
+    }
+}
+
+/// A dense layer reads `(I, B)` and writes `(O, B)`; it keeps nothing else for backward.
+impl<T: Float, const I: usize, const O: usize, const B: usize> Layer<T, B> for Dense<T, I, O> {
+    type Input = SMatrix<T, I, B>;
+    type Output = SMatrix<T, O, B>;
+    type Inference = Value<SMatrix<T, O, B>>;
+    type Training = Buffers<SMatrix<T, O, B>>;
+
+    #[inline]
+    fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        Dense::forward(self, x, &mut ws.value);
+    }
+
+    #[inline]
+    fn forward_train<R: Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        _: usize,
+        _: &mut R,
+    ) {
+        Dense::forward(self, x, &mut tw.value);
+    }
+
+    #[inline]
+    fn backward(
+        &self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        grads: Option<&mut Self>,
+        dx: Option<(&mut Self::Input, Store)>,
+        _: usize,
+    ) {
+        if let Some(grads) = grads {
+            Self::backward_params(x, &tw.grad, grads);
+        }
+        if let Some((dx, store)) = dx {
+            self.backward_input(&tw.grad, dx, store);
+        }
     }
 }
 

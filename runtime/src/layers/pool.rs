@@ -1,8 +1,9 @@
-use super::Store;
 use super::conv::Geometry;
+use super::{Buffers, Layer, Shape, Store, Value, Values, samples};
 use crate::Float;
 use bytemuck::Zeroable;
-use nalgebra::SMatrix;
+use core::marker::PhantomData;
+use rand_core::Rng;
 
 /// 2-d max pooling per channel, as PyTorch's `MaxPool2d`: each output is the largest input
 /// under its window; padding never wins (it counts as −∞). Ties go to the first position
@@ -11,12 +12,45 @@ use nalgebra::SMatrix;
 /// # Shapes
 /// Input `(c·h·w, B)`, output `(c·ho·wo, B)`; the [`Geometry`] gives the sizes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MaxPool2d;
+pub struct MaxPool2d<S>(PhantomData<S>);
 
 /// 2-d average pooling per channel, as PyTorch's `AvgPool2d` (with its default
 /// `count_include_pad = true`: the divisor is always `kh·kw`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AvgPool2d;
+pub struct AvgPool2d<S>(PhantomData<S>);
+
+/// The shape of a pooling layer: its window ([`Geometry`]), with `IN = c·h·w` and
+/// `OUT = c·ho·wo`. `network!` writes one per layer.
+pub trait WindowShape: Shape {
+    /// The window over the input.
+    const GEOMETRY: Geometry;
+}
+
+/// Checks, once per shape type, that its sizes agree with its window.
+const fn check_window<S: WindowShape>() {
+    let g = S::GEOMETRY;
+    assert!(S::IN == g.input_len() && S::OUT == g.c * g.positions(), "WindowShape: sizes disagree");
+}
+
+impl<S> MaxPool2d<S> {
+    /// The layer (it has no parameters).
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<S> AvgPool2d<S> {
+    /// The layer (it has no parameters).
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// Max pooling's kernels, on one geometry.
+struct Max;
+
+/// Average pooling's kernels, on one geometry.
+struct Avg;
 
 fn check(g: &Geometry, input: usize, output: usize) {
     assert!(
@@ -42,7 +76,7 @@ fn two_by_two(g: &Geometry) -> bool {
         && g.w.is_multiple_of(2)
 }
 
-impl MaxPool2d {
+impl Max {
     /// The 2 × 2 / stride 2 case: each output row from two input rows, by pairs.
     fn forward_2x2<T: Float>(g: &Geometry, x: &[T], y: &mut [T], mut argmax: Option<&mut [u32]>) {
         let w = g.w;
@@ -70,7 +104,7 @@ impl MaxPool2d {
     }
 
     /// One sample; records the winning input index of every output in `argmax` if given.
-    pub fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T], mut argmax: Option<&mut [u32]>) {
+    fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T], mut argmax: Option<&mut [u32]>) {
         check(g, x.len(), y.len());
         if two_by_two(g) {
             return Self::forward_2x2(g, x, y, argmax);
@@ -101,41 +135,28 @@ impl MaxPool2d {
     }
 
     /// Inference on a batch.
-    pub fn forward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        y: &mut SMatrix<T, OUT, B>,
-    ) {
-        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+    #[inline]
+    fn forward<T: Float>(g: &Geometry, x: &[T], y: &mut [T]) {
+        for (xs, ys) in samples(x, g.input_len(), y, g.c * g.positions()) {
             Self::forward_sample(g, xs, ys, None);
         }
     }
 
     /// Training forward on a batch, recording the winners for backward.
-    pub fn forward_train<T: Float, const IN: usize, const OUT: usize, const B: usize>(
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        y: &mut SMatrix<T, OUT, B>,
-        argmax: &mut SMatrix<u32, OUT, B>,
-    ) {
-        let samples = x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT));
-        for ((xs, ys), a) in samples.zip(argmax.as_mut_slice().chunks_exact_mut(OUT)) {
+    #[inline]
+    fn forward_train<T: Float>(g: &Geometry, x: &[T], y: &mut [T], argmax: &mut [u32]) {
+        let out = g.c * g.positions();
+        for ((xs, ys), a) in samples(x, g.input_len(), y, out).zip(argmax.chunks_exact_mut(out)) {
             Self::forward_sample(g, xs, ys, Some(a));
         }
     }
 
     /// `dL/dx`: each output's gradient goes to its winning input; written or added to
     /// `input_grad` as `store` says.
-    pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
-        g: &Geometry,
-        grad: &SMatrix<T, OUT, B>,
-        argmax: &SMatrix<u32, OUT, B>,
-        input_grad: &mut SMatrix<T, IN, B>,
-        store: Store,
-    ) {
-        check(g, IN, OUT);
-        let samples = grad.as_slice().chunks_exact(OUT).zip(argmax.as_slice().chunks_exact(OUT));
-        for ((gs, a), dx) in samples.zip(input_grad.as_mut_slice().chunks_exact_mut(IN)) {
+    #[inline]
+    fn backward<T: Float>(g: &Geometry, grad: &[T], argmax: &[u32], input_grad: &mut [T], store: Store) {
+        let out = g.c * g.positions();
+        for ((gs, dx), a) in samples(grad, out, input_grad, g.input_len()).zip(argmax.chunks_exact(out)) {
             if store == Store::Overwrite {
                 dx.fill(T::zero());
             }
@@ -146,9 +167,9 @@ impl MaxPool2d {
     }
 }
 
-impl AvgPool2d {
+impl Avg {
     /// One sample.
-    pub fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T]) {
+    fn forward_sample<T: Float>(g: &Geometry, x: &[T], y: &mut [T]) {
         check(g, x.len(), y.len());
         let scale = T::one() / T::cast((g.kh * g.kw) as f64);
         let mut o = 0;
@@ -171,28 +192,19 @@ impl AvgPool2d {
     }
 
     /// Forward on a batch (the same in training: backward needs nothing recorded).
-    pub fn forward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
-        g: &Geometry,
-        x: &SMatrix<T, IN, B>,
-        y: &mut SMatrix<T, OUT, B>,
-    ) {
-        for (xs, ys) in x.as_slice().chunks_exact(IN).zip(y.as_mut_slice().chunks_exact_mut(OUT)) {
+    #[inline]
+    fn forward<T: Float>(g: &Geometry, x: &[T], y: &mut [T]) {
+        for (xs, ys) in samples(x, g.input_len(), y, g.c * g.positions()) {
             Self::forward_sample(g, xs, ys);
         }
     }
 
     /// `dL/dx`: each output's gradient is spread evenly over its window; written or added
     /// to `input_grad` as `store` says.
-    pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
-        g: &Geometry,
-        grad: &SMatrix<T, OUT, B>,
-        input_grad: &mut SMatrix<T, IN, B>,
-        store: Store,
-    ) {
-        check(g, IN, OUT);
+    #[inline]
+    fn backward<T: Float>(g: &Geometry, grad: &[T], input_grad: &mut [T], store: Store) {
         let scale = T::one() / T::cast((g.kh * g.kw) as f64);
-        for (gs, dx) in grad.as_slice().chunks_exact(OUT).zip(input_grad.as_mut_slice().chunks_exact_mut(IN))
-        {
+        for (gs, dx) in samples(grad, g.c * g.positions(), input_grad, g.input_len()) {
             if store == Store::Overwrite {
                 dx.fill(T::zero());
             }
@@ -216,22 +228,99 @@ impl AvgPool2d {
     }
 }
 
-/// The training buffers of a [`MaxPool2d`]: output, gradient and the winning input of
-/// every output.
+/// The training buffers of a [`MaxPool2d`]: output and gradient `Y`, and the winning
+/// input of every output `A`.
 #[derive(Clone, Debug, PartialEq, Zeroable)]
-#[zeroable(bound = "T: Float")]
-pub struct MaxPoolBuffers<T: Float, const N: usize, const B: usize> {
+#[zeroable(bound = "Y: Zeroable, A: Zeroable")]
+pub struct MaxPoolBuffers<Y, A> {
     /// The layer's output.
-    pub value: SMatrix<T, N, B>,
+    pub value: Y,
     /// The gradient with respect to the output.
-    pub grad: SMatrix<T, N, B>,
+    pub grad: Y,
     /// Index (within the sample) of each output's winning input.
-    pub argmax: SMatrix<u32, N, B>,
+    pub argmax: A,
+}
+
+impl<T: Float, S: WindowShape, const B: usize> Layer<T, B> for MaxPool2d<S> {
+    type Input = S::Input<T, B>;
+    type Output = S::Output<T, B>;
+    type Inference = Value<S::Output<T, B>>;
+    type Training = MaxPoolBuffers<S::Output<T, B>, S::Output<u32, B>>;
+
+    fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        const { check_window::<S>() };
+        Max::forward(&S::GEOMETRY, x.values(), ws.value.values_mut());
+    }
+
+    /// Records the winners for backward.
+    fn forward_train<R: Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        _: usize,
+        _: &mut R,
+    ) {
+        const { check_window::<S>() };
+        Max::forward_train(&S::GEOMETRY, x.values(), tw.value.values_mut(), tw.argmax.values_mut());
+    }
+
+    /// Each output's gradient goes to its winning input.
+    fn backward(
+        &self,
+        _: &Self::Input,
+        tw: &mut Self::Training,
+        _: Option<&mut Self>,
+        dx: Option<(&mut Self::Input, Store)>,
+        _: usize,
+    ) {
+        if let Some((dx, store)) = dx {
+            Max::backward(&S::GEOMETRY, tw.grad.values(), tw.argmax.values(), dx.values_mut(), store);
+        }
+    }
+}
+
+impl<T: Float, S: WindowShape, const B: usize> Layer<T, B> for AvgPool2d<S> {
+    type Input = S::Input<T, B>;
+    type Output = S::Output<T, B>;
+    type Inference = Value<S::Output<T, B>>;
+    type Training = Buffers<S::Output<T, B>>;
+
+    fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        const { check_window::<S>() };
+        Avg::forward(&S::GEOMETRY, x.values(), ws.value.values_mut());
+    }
+
+    /// As inference: backward needs nothing recorded.
+    fn forward_train<R: Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        _: usize,
+        _: &mut R,
+    ) {
+        const { check_window::<S>() };
+        Avg::forward(&S::GEOMETRY, x.values(), tw.value.values_mut());
+    }
+
+    /// Each output's gradient is spread evenly over its window.
+    fn backward(
+        &self,
+        _: &Self::Input,
+        tw: &mut Self::Training,
+        _: Option<&mut Self>,
+        dx: Option<(&mut Self::Input, Store)>,
+        _: usize,
+    ) {
+        if let Some((dx, store)) = dx {
+            Avg::backward(&S::GEOMETRY, tw.grad.values(), dx.values_mut(), store);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::SMatrix;
 
     #[test]
     fn pools_by_hand() {
@@ -245,20 +334,20 @@ mod tests {
         ]);
         let mut y = SMatrix::<f64, 4, 1>::zeros();
         let mut arg = SMatrix::<u32, 4, 1>::zeros();
-        MaxPool2d::forward_train(&g, &x, &mut y, &mut arg);
+        Max::forward_train(&g, x.as_slice(), y.as_mut_slice(), arg.as_mut_slice());
         assert_eq!(y.as_slice(), &[4.0, 5.0, 9.0, 2.0]);
         assert_eq!(arg.as_slice(), &[5, 2, 12, 10]); // ties: the first 2 in the last window
-        AvgPool2d::forward(&g, &x, &mut y);
+        Avg::forward(&g, x.as_slice(), y.as_mut_slice());
         assert_eq!(y.as_slice(), &[2.5, 1.75, 2.25, 2.0]);
         let dy = SMatrix::<f64, 4, 1>::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
         let mut dx = SMatrix::<f64, 16, 1>::zeros();
-        MaxPool2d::backward(&g, &dy, &arg, &mut dx, Store::Overwrite);
+        Max::backward(&g, dy.as_slice(), arg.as_slice(), dx.as_mut_slice(), Store::Overwrite);
         assert_eq!((dx[5], dx[2], dx[12], dx[10], dx.sum()), (1.0, 2.0, 3.0, 4.0, 10.0));
-        AvgPool2d::backward(&g, &dy, &mut dx, Store::Overwrite);
+        Avg::backward(&g, dy.as_slice(), dx.as_mut_slice(), Store::Overwrite);
         assert_eq!((dx[0], dx[15], dx.sum()), (0.25, 1.0, 10.0));
-        AvgPool2d::backward(&g, &dy, &mut dx, Store::Add);
+        Avg::backward(&g, dy.as_slice(), dx.as_mut_slice(), Store::Add);
         assert_eq!((dx[0], dx[15], dx.sum()), (0.5, 2.0, 20.0));
-        MaxPool2d::backward(&g, &dy, &arg, &mut dx, Store::Add);
+        Max::backward(&g, dy.as_slice(), arg.as_slice(), dx.as_mut_slice(), Store::Add);
         assert_eq!((dx[0], dx[5], dx.sum()), (0.5, 1.5, 30.0));
     }
 
@@ -267,7 +356,7 @@ mod tests {
         let g = Geometry::new(1, (2, 2), (2, 2), (2, 2), (1, 1));
         let x = SMatrix::<f64, 4, 1>::from_column_slice(&[-1.0, -2.0, -3.0, -4.0]);
         let mut y = SMatrix::<f64, 4, 1>::zeros();
-        MaxPool2d::forward(&g, &x, &mut y);
+        Max::forward(&g, x.as_slice(), y.as_mut_slice());
         assert_eq!(y.as_slice(), &[-1.0, -2.0, -3.0, -4.0]);
     }
 }
