@@ -8,9 +8,8 @@
 //! which sinew does not keep). Errors name the tensor, the layer and both shapes.
 
 use crate::expand::Names;
-use crate::layers;
+use crate::model::Model;
 use crate::report::Errors;
-use crate::shape::Model;
 use proc_macro2::TokenStream;
 use quote::quote;
 use safetensors::{Dtype, SafeTensors};
@@ -72,7 +71,7 @@ pub fn embedded(
     let mut layers_f64 = Vec::new();
     for layer in model.layers.iter().filter(|l| l.has_params()) {
         let name = &layer.name;
-        let code = layers::code(&layer.kind);
+        let code = layer.code;
         let tensors = code.tensors(layer);
         let mut fields_f32 = Vec::new();
         let mut fields_f64 = Vec::new();
@@ -140,7 +139,7 @@ pub fn embedded(
     let batch_norms: BTreeSet<String> = model
         .layers
         .iter()
-        .filter(|l| matches!(l.kind, crate::shape::Kind::BatchNorm { .. }))
+        .filter(|l| matches!(l.kind, crate::model::Kind::BatchNorm { .. }))
         .map(|l| format!("{}.num_batches_tracked", l.path))
         .collect();
     let mut extra: Vec<&String> =

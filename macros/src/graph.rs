@@ -1,5 +1,5 @@
-//! The network as a graph: which values each layer reads, and the rules of the layers that
-//! join values (`Add`, `Concat`).
+//! The network as a graph: which values each layer reads, and that every value is used.
+//! (The rules of the layers that join values are in `layers/add.rs` and `layers/concat.rs`.)
 //!
 //! A declaration is a DAG in declaration order. Each layer reads the previous one unless it
 //! says otherwise (`from = name`, or the arguments of `Add` / `Concat`), and a reference may
@@ -9,21 +9,9 @@
 //! read by some layer.
 
 use crate::ast::{Arg, LayerDecl, Network, Value};
+use crate::model::{Layer, Reference, Source};
 use crate::report::Errors;
-use crate::shape::{Kind, Layer, Prev, Shape, Source};
 use crate::symbol;
-use proc_macro2::Span;
-
-/// One value a layer reads, as resolved from the declaration.
-pub struct Reference {
-    pub source: Source,
-    /// The name as written (`input` for the network input).
-    pub name: String,
-    /// Whether it was written (`from = x`, `Add(x, ..)`) rather than implied.
-    pub explicit: bool,
-    /// The token that names it (the layer kind when implied), for errors.
-    pub span: Span,
-}
 
 /// Whether `kind` joins several values.
 fn joins(kind: &str) -> bool {
@@ -194,88 +182,6 @@ fn list(names: &[&str]) -> String {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => quoted.join(""),
     }
-}
-
-/// `` `Add` layer `sum` cannot add `b` to `a`: <what a gives>, but <what b gives>; <rule> ``,
-/// at the token naming `b`.
-#[allow(clippy::too_many_arguments)]
-fn cannot_join(
-    errors: &mut Errors,
-    at: &Reference,
-    decl: &LayerDecl,
-    kind: &str,
-    verb: &str,
-    first: &Prev,
-    prev: &Prev,
-    rule: &str,
-) {
-    errors.at(
-        at.span,
-        format!(
-            "{kind} `{}` cannot {verb} {} to {}: {}, but {}; {rule}",
-            decl.path,
-            prev.producer.who(),
-            first.producer.who(),
-            first.producer.produces(first.shape),
-            prev.producer.produces(prev.shape),
-        ),
-    );
-}
-
-/// Rule: `Add(a, b, ..)` sums values of exactly one shape (a 1×1 `Conv2d` projection
-/// makes channels or sizes agree, as in ResNet's downsampling shortcut).
-pub fn add(
-    decl: &LayerDecl,
-    refs: &[Reference],
-    prevs: Option<&[Prev]>,
-    errors: &mut Errors,
-) -> Option<Kind> {
-    let prevs = prevs?;
-    let first = &prevs[0];
-    for (r, prev) in refs.iter().zip(prevs).skip(1) {
-        if prev.shape != first.shape {
-            let rule =
-                "the shapes must be equal (a 1x1 `Conv2d` with `from = ...` can project one to the other)";
-            cannot_join(errors, r, decl, "`Add` layer", "add", first, prev, rule);
-            return None;
-        }
-    }
-    Some(Kind::Add)
-}
-
-/// Rule: `Concat(a, b, ..)` stacks images of one height and width along their channels, or
-/// feature vectors along their features; an image and a vector do not mix (flatten the
-/// image first).
-pub fn concat(
-    decl: &LayerDecl,
-    refs: &[Reference],
-    prevs: Option<&[Prev]>,
-    errors: &mut Errors,
-) -> Option<Kind> {
-    let prevs = prevs?;
-    let first = &prevs[0];
-    let mut output = first.shape;
-    for (r, prev) in refs.iter().zip(prevs).skip(1) {
-        let joined = match (output, prev.shape) {
-            (Shape::Flat(a), Shape::Flat(b)) => Some(Shape::Flat(a + b)),
-            (Shape::Image { c, h, w }, Shape::Image { c: c2, h: h2, w: w2 }) if (h, w) == (h2, w2) => {
-                Some(Shape::Image { c: c + c2, h, w })
-            }
-            _ => None,
-        };
-        let Some(joined) = joined else {
-            let rule = match (first.shape, prev.shape) {
-                (Shape::Image { .. }, Shape::Image { .. }) => {
-                    "images are joined along their channels, so their height and width must be equal (pad, pool or crop one of them)"
-                }
-                _ => "an image and a vector cannot be joined; `Flatten` the image first",
-            };
-            cannot_join(errors, r, decl, "`Concat` layer", "join", first, prev, rule);
-            return None;
-        };
-        output = joined;
-    }
-    Some(Kind::Concat { output })
 }
 
 /// Rule: every value is used. A layer that no later layer reads (other than the last,

@@ -1,11 +1,15 @@
 //! The `network!` macro of sinew. See the `sinew` crate for its documentation.
 //!
-//! Stages, one per module: `parse` (tokens → `ast`), `check` (rules that need the whole
-//! declaration), `shape` (layer kinds, options and sizes, inferred layer by layer),
-//! `expand` (code generation). Errors are accumulated in `report::Errors` and all
-//! reported together; if there are any, `fallback` emits them with a stub of the network
-//! so that user code does not cascade into more errors.
+//! Stages, one per module: `parse` (tokens → `ast`), `blocks` (constants and blocks
+//! inlined), `check` (rules that need the whole declaration), `shape` (each layer resolved
+//! against the values it reads, with `graph`), `memory` (`#[budget]`), `expand` (code
+//! generation). Below the stages: `model` (the vocabulary they share, and the `Code` trait
+//! of a layer kind), `args` (reading arguments), and `layers/`, one file per layer kind.
+//! Errors are accumulated in `report::Errors` and all reported together; if there are any,
+//! `fallback` emits them with a stub of the network so that user code does not cascade into
+//! more errors.
 
+mod args;
 mod ast;
 mod blocks;
 mod check;
@@ -15,6 +19,7 @@ mod fallback;
 mod graph;
 mod layers;
 mod memory;
+mod model;
 mod parse;
 mod report;
 mod shape;

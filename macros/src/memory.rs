@@ -7,26 +7,25 @@
 //! cannot drift. A check: it reads the model and depends on no later stage.
 
 use crate::ast::Budget;
-use crate::layers;
+use crate::model::{Layer, Model};
 use crate::report::Errors;
-use crate::shape::{Layer, Model};
 
 /// Bytes of one `f32` (and of one `u32` index of max pooling).
 const SCALAR: u128 = 4;
 
 /// Values stored in a layer's field of the network.
 fn stored(layer: &Layer) -> u128 {
-    layers::code(&layer.kind).stored(layer)
+    layer.code.stored(layer)
 }
 
 /// Values in a layer's inference buffers for batch `b`.
 fn inference(layer: &Layer, b: u128) -> u128 {
-    if layer.has_inference_buffer() { layers::code(&layer.kind).inference_values(layer, b) } else { 0 }
+    if layer.has_inference_buffer() { layer.code.inference_values(layer, b) } else { 0 }
 }
 
 /// Values in a layer's training buffers for batch `b`.
 fn training(layer: &Layer, b: u128) -> u128 {
-    if layer.has_training_buffer() { layers::code(&layer.kind).training_values(layer, b) } else { 0 }
+    if layer.has_training_buffer() { layer.code.training_values(layer, b) } else { 0 }
 }
 
 /// The byte counts of a network in `f32` at one batch size.

@@ -3,8 +3,8 @@
 
 use super::forward::training_value;
 use super::{Names, activation_value, lit};
-use crate::layers::{self, Call};
-use crate::shape::{Activation, Layer, Model, Source};
+use crate::layers;
+use crate::model::{Activation, Call, Layer, Model, Source};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::BTreeSet;
@@ -28,7 +28,7 @@ pub fn backward(model: &Model, names: &Names) -> TokenStream {
     let mut body = TokenStream::new();
     let mut uses_propagate = false;
     for layer in model.layers.iter().rev() {
-        if layers::code(&layer.kind).call() == Call::Identity {
+        if layer.code.call() == Call::Identity {
             continue;
         }
         let edges: Vec<Edge> = layer
@@ -156,7 +156,7 @@ fn layer_backward(model: &Model, layer: &Layer, edges: &[Edge]) -> (TokenStream,
     // the caller's `dL/dx`.
     let gated = !trained && !edges.iter().any(|e| e.always);
     let this = layers::this(model, layer);
-    let (call, reads) = match layers::code(&layer.kind).call() {
+    let (call, reads) = match layer.code.call() {
         Call::Layer => {
             let edge = &edges[0];
             let x = &edge.value;

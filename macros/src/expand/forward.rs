@@ -1,8 +1,8 @@
 //! The inference and training forward passes.
 
 use super::{Names, activation_value, lit};
-use crate::layers::{self, Call};
-use crate::shape::{Activation, Layer, Model, Source};
+use crate::layers;
+use crate::model::{Activation, Call, Layer, Model, Source};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Ident;
@@ -60,7 +60,7 @@ fn slices(inputs: &[TokenStream]) -> TokenStream {
 fn inference_step(model: &Model, layer: &Layer, inputs: &[TokenStream]) -> TokenStream {
     let name = &layer.name;
     let this = layers::this(model, layer);
-    let step = match layers::code(&layer.kind).call() {
+    let step = match layer.code.call() {
         _ if !layer.has_inference_buffer() => return TokenStream::new(),
         Call::Identity => return TokenStream::new(),
         Call::Layer => {
@@ -80,7 +80,7 @@ fn inference_step(model: &Model, layer: &Layer, inputs: &[TokenStream]) -> Token
 fn training_step(model: &Model, layer: &Layer, inputs: &[TokenStream]) -> TokenStream {
     let name = &layer.name;
     let this = layers::this(model, layer);
-    let step = match layers::code(&layer.kind).call() {
+    let step = match layer.code.call() {
         Call::Identity => return TokenStream::new(),
         Call::Layer => {
             let input = &inputs[0];

@@ -6,9 +6,9 @@ mod backward;
 mod forward;
 mod params;
 
-use crate::layers::{self, Call};
+use crate::layers;
+use crate::model::{Activation, Call, Layer, Model};
 use crate::report::Errors;
-use crate::shape::{Activation, Layer, Model};
 use crate::{check, embed, fallback, memory, parse, shape};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -174,7 +174,7 @@ fn zeroable_attrs() -> TokenStream {
 /// `Training`): `::sinew::layers::Inference<T, Conv2d<T, LeNet_c1>, B>`.
 fn buffer_type(model: &Model, layer: &Layer, which: TokenStream) -> TokenStream {
     let ty = layers::runtime_type(model, layer);
-    match layers::code(&layer.kind).call() {
+    match layer.code.call() {
         Call::Join => quote!(<#ty as ::sinew::layers::Join<T, B>>::#which),
         Call::Layer | Call::Identity => quote!(::sinew::layers::#which<T, #ty, B>),
     }
@@ -240,7 +240,7 @@ fn expand(model: &Model) -> TokenStream {
     let last = forward::last_buffer(model);
     let head = head(model.head());
     let input_doc = match model.input {
-        crate::shape::Shape::Flat(n) => {
+        crate::model::Shape::Flat(n) => {
             format!(" A batch of `B` inputs of [`{net}`]: {n} features by `B` samples (one column each).")
         }
         image => format!(

@@ -2,7 +2,7 @@
 
 use super::{Names, lit};
 use crate::layers;
-use crate::shape::{Layer, Model};
+use crate::model::{Layer, Model};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Ident;
@@ -67,9 +67,8 @@ fn summary(model: &Model) -> String {
 /// The match arms `i => self.layer.field.as_slice()` (or `as_mut_slice()`) of every
 /// tensor of `layers`, in order.
 fn tensor_arms(layers: &[&Layer], mutable: bool) -> Vec<TokenStream> {
-    let tensors = layers.iter().flat_map(|layer| {
-        layers::code(&layer.kind).tensors(layer).into_iter().map(move |t| (&layer.name, t))
-    });
+    let tensors =
+        layers.iter().flat_map(|layer| layer.code.tensors(layer).into_iter().map(move |t| (&layer.name, t)));
     tensors
         .enumerate()
         .map(|(i, (name, t))| {
@@ -87,7 +86,7 @@ fn tensor_arms(layers: &[&Layer], mutable: bool) -> Vec<TokenStream> {
 pub fn parameters_impl(layers: &[&Layer], ty: &Ident) -> TokenStream {
     let mut infos = Vec::new();
     for layer in layers {
-        for t in layers::code(&layer.kind).tensors(layer) {
+        for t in layer.code.tensors(layer) {
             let full = format!("{}.{}", layer.path, t.suffix);
             let shape = t.shape.iter().map(|&d| lit(d));
             let (role, layout) = (&t.role, &t.layout);
@@ -217,7 +216,7 @@ pub fn init(model: &Model) -> TokenStream {
 /// The statement initialising a layer with parameters, for the activation its output goes
 /// through: its own, or that of a batch norm right after it that reads it.
 fn init_layer(model: &Model, index: usize) -> TokenStream {
-    use crate::shape::{Activation, Kind, Source};
+    use crate::model::{Activation, Kind, Source};
     let layer = &model.layers[index];
     let act = match (layer.activation, model.layers.get(index + 1)) {
         (Activation::Identity, Some(next))
@@ -227,5 +226,5 @@ fn init_layer(model: &Model, index: usize) -> TokenStream {
         }
         (own, _) => own,
     };
-    layers::code(&layer.kind).init(layer, act)
+    layer.code.init(layer, act)
 }

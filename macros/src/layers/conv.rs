@@ -1,8 +1,12 @@
 //! `Conv2d(co, kernel = .., ...)`: `::sinew::layers::Conv2d<T, Net_c1>`, with its window,
 //! kernels and unfoldings in a `ConvShape`.
 
-use super::{Code, Tensor, batch, geometry, lit, matrix, scheme, weight_and_bias};
-use crate::shape::{Activation, Kind, Layer, Model};
+use super::{Tensor, batch, geometry, lit, matrix, scheme, weight_and_bias};
+use crate::args::*;
+use crate::ast::*;
+use crate::model::*;
+use crate::report::Errors;
+use crate::symbol;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Ident;
@@ -10,6 +14,32 @@ use syn::Ident;
 pub struct Conv2d;
 
 impl Code for Conv2d {
+    fn resolve(
+        &self,
+        decl: &LayerDecl,
+        refs: &[Reference],
+        prevs: Option<&[Prev]>,
+        errors: &mut Errors,
+    ) -> Option<Kind> {
+        let _ = refs;
+        conv2d(decl, prevs.and_then(|p| p.first()), errors)
+    }
+
+    fn output(&self, kind: &Kind, input: Shape) -> Shape {
+        let Kind::Conv2d { co, geo, .. } = *kind else { return input };
+        Shape::Image { c: co, h: geo.ho, w: geo.wo }
+    }
+
+    fn text(&self, layer: &Layer) -> String {
+        let Kind::Conv2d { co, geo, bias } = layer.kind else { return String::new() };
+        format!("{}({} => {co}, {}{})", symbol::CONV2D, geo.c, window_text(&geo, (1, 1)), no_bias(bias))
+    }
+
+    fn parameters(&self, layer: &Layer) -> usize {
+        let Kind::Conv2d { co, geo, bias } = layer.kind else { return 0 };
+        geo.patch() * co + if bias { co } else { 0 }
+    }
+
     fn runtime_type(&self, _: &Layer, shape: &Ident) -> TokenStream {
         quote!(::sinew::layers::Conv2d<T, #shape>)
     }
@@ -69,4 +99,28 @@ impl Code for Conv2d {
         let cols = geo.unfolded() as u128;
         2 * layer.output.len() as u128 * b + cols * b + cols
     }
+}
+
+/// Rule: `Conv2d(out_channels, kernel = k | (kh, kw), stride = s | (sh, sw), padding =
+/// p | (ph, pw))` on an image; the kernel fits the padded input; sizes positive.
+fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(
+        decl,
+        symbol::CONV2D,
+        &[symbol::KERNEL, symbol::STRIDE, symbol::PADDING, symbol::BIAS],
+        errors,
+    );
+    let co = out_channels(decl, symbol::CONV2D, &opts, errors);
+    let bias = bias_option(decl, &opts, errors);
+    let spec = window_spec(decl, &opts, opts.named.get(symbol::KERNEL).copied(), Some((1, 1)), true, errors);
+    let input = image_input(decl, symbol::CONV2D, prev?, errors)?;
+    let geo = fit_window(decl, input, &spec?, errors)?;
+    let co = co?;
+    if !opts.valid {
+        return None;
+    }
+    if !tensors_fit(decl, &[("unfold", geo.unfolded()), ("have", geo.patch().saturating_mul(co))], errors) {
+        return None;
+    }
+    Some(Kind::Conv2d { co, geo, bias: bias? })
 }

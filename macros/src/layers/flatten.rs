@@ -1,14 +1,42 @@
 //! `Flatten`: no runtime layer. An image and its flattening are the same column of values,
 //! so the generated code reads through it (it has no buffers and no statements).
 
-use super::{Call, Code};
-use crate::shape::{Layer, Model};
+use crate::args::*;
+use crate::ast::*;
+use crate::model::*;
+use crate::report::Errors;
+use crate::symbol;
 use proc_macro2::TokenStream;
 use syn::Ident;
 
 pub struct Flatten;
 
 impl Code for Flatten {
+    fn resolve(
+        &self,
+        decl: &LayerDecl,
+        refs: &[Reference],
+        prevs: Option<&[Prev]>,
+        errors: &mut Errors,
+    ) -> Option<Kind> {
+        let _ = refs;
+        flatten(decl, prevs.and_then(|p| p.first()), errors)
+    }
+
+    fn output(&self, kind: &Kind, input: Shape) -> Shape {
+        let _ = kind;
+        Shape::Flat(input.len())
+    }
+
+    fn text(&self, layer: &Layer) -> String {
+        let _ = layer;
+        symbol::FLATTEN.into()
+    }
+
+    fn takes_activation(&self) -> bool {
+        false
+    }
+
     fn runtime_type(&self, _: &Layer, _: &Ident) -> TokenStream {
         TokenStream::new()
     }
@@ -20,4 +48,31 @@ impl Code for Flatten {
     fn call(&self) -> Call {
         Call::Identity
     }
+}
+
+/// Rule: `Flatten` turns an image into its `C·H·W` features, in place; on a flat input it
+/// would do nothing.
+fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<Kind> {
+    let opts = options(decl, symbol::FLATTEN, &[], errors);
+    if let Some(v) = opts.positional.first() {
+        errors.error(*v, format!("`Flatten` layer `{}` takes no arguments", decl.path));
+        return None;
+    }
+    no_activation(decl, "flatten", errors)?;
+    let prev = prev?;
+    if !opts.valid {
+        return None;
+    }
+    if let flat @ Shape::Flat(_) = prev.shape {
+        errors.error(
+            &decl.kind,
+            format!(
+                "`Flatten` layer `{}` has nothing to do: {}; remove it",
+                decl.path,
+                prev.producer.produces(flat)
+            ),
+        );
+        return None;
+    }
+    Some(Kind::Flatten)
 }

@@ -1,11 +1,13 @@
-//! What each layer kind contributes to the generated code, one file per kind (as the
-//! runtime has one file per kind): the runtime type that implements `Layer` (or `Join`),
-//! the shape type that holds its sizes and settings, its tensors, its initialisation and
-//! its byte counts. The statements that call a layer are the same for every kind and live
-//! in `expand/`.
+//! The layer kinds, one file per kind (as the runtime has one file per kind), each an
+//! `impl Code`: its rule (arguments, options, sizes and their errors), its canonical text
+//! and output shape, and what it contributes to the generated code: the runtime type that
+//! implements `Layer` (or `Join`), the shape type that holds its sizes and settings, its
+//! tensors, its initialisation and its byte counts. The statements that call a layer are
+//! the same for every kind and live in `expand/`.
 //!
-//! Adding a kind: its resolve rule in `shape.rs`, a file here with an `impl Code`, one arm
-//! in [`code`], and its runtime file.
+//! Adding a kind: a file here with its `impl Code` (its rule, its text, its generated
+//! code), one line in [`by_name`], a variant in `model::Kind` for its resolved settings, its
+//! name in `symbol.rs`, and its runtime file.
 
 mod add;
 mod batch_norm;
@@ -18,7 +20,10 @@ mod flatten;
 mod global_pool;
 mod pool;
 
-use crate::shape::{Kind, Layer, Model};
+use crate::model::{Call, Layer, Model, Tensor};
+use crate::symbol;
+
+pub use crate::model::Code;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
@@ -28,87 +33,23 @@ pub fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
-/// How the generated code calls a layer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Call {
-    /// `Layer::forward(&layer, x, buffers)`: one input.
-    Layer,
-    /// `Join::forward(&layer, &[inputs], output)`: several inputs.
-    Join,
-    /// Nothing: `Flatten` reads through to its input.
-    Identity,
-}
-
-/// What one layer kind contributes to the generated code.
-pub trait Code {
-    /// The runtime type, e.g. `::sinew::layers::Conv2d<T, LeNet_c1>`; `shape` names the
-    /// layer's shape type.
-    fn runtime_type(&self, layer: &Layer, shape: &Ident) -> TokenStream;
-
-    /// The impls of the kind's own shape trait for `shape` (`ConvShape`, ...), beyond the
-    /// `Shape` impl every shape type has; `None` when the kind needs no shape type (its
-    /// runtime type carries its sizes, or it has no runtime type).
-    fn shape_impl(&self, layer: &Layer, model: &Model, shape: &Ident) -> Option<TokenStream>;
-
-    /// How the generated code calls it.
-    fn call(&self) -> Call {
-        Call::Layer
-    }
-
-    /// The path of its parameter struct, for struct literals (`::sinew::layers::Dense`);
-    /// empty for kinds without parameters.
-    fn struct_path(&self) -> TokenStream {
-        TokenStream::new()
-    }
-
-    /// The fields of its parameter struct, in order (a tensor each, except a missing bias).
-    fn fields(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Its tensors, in PyTorch `state_dict` order.
-    fn tensors(&self, _layer: &Layer) -> Vec<Tensor> {
-        Vec::new()
-    }
-
-    /// The statement initialising a layer with parameters; `act` is the activation its
-    /// output goes through.
-    fn init(&self, _layer: &Layer, _act: crate::shape::Activation) -> TokenStream {
-        TokenStream::new()
-    }
-
-    /// Values stored in its parameter struct (a layer without bias still stores a zero
-    /// bias).
-    fn stored(&self, _layer: &Layer) -> u128 {
-        0
-    }
-
-    /// Values in its inference buffers for a batch of `b`.
-    fn inference_values(&self, layer: &Layer, b: u128) -> u128 {
-        layer.output.len() as u128 * b
-    }
-
-    /// Values in its training buffers for a batch of `b`.
-    fn training_values(&self, layer: &Layer, b: u128) -> u128 {
-        2 * layer.output.len() as u128 * b
-    }
-}
-
-/// The code of a layer's kind: the one place that matches on every kind.
-pub fn code(kind: &Kind) -> &'static dyn Code {
-    match kind {
-        Kind::Dense { .. } => &dense::Dense,
-        Kind::Dropout { .. } => &dropout::Dropout,
-        Kind::Conv2d { .. } => &conv::Conv2d,
-        Kind::ConvTranspose2d { .. } => &conv_transpose::ConvTranspose2d,
-        Kind::MaxPool { .. } => &pool::MaxPool2d,
-        Kind::AvgPool { .. } => &pool::AvgPool2d,
-        Kind::Flatten => &flatten::Flatten,
-        Kind::BatchNorm { .. } => &batch_norm::BatchNorm,
-        Kind::GlobalAvgPool { .. } => &global_pool::GlobalAvgPool,
-        Kind::Add => &add::Add,
-        Kind::Concat { .. } => &concat::Concat,
-    }
+/// The code of the layer kind named `name` in a declaration, if there is one: the one
+/// place that lists every kind.
+pub fn by_name(name: &str) -> Option<&'static dyn Code> {
+    Some(match name {
+        symbol::DENSE => &dense::Dense,
+        symbol::DROPOUT => &dropout::Dropout,
+        symbol::CONV2D => &conv::Conv2d,
+        symbol::CONV_TRANSPOSE2D => &conv_transpose::ConvTranspose2d,
+        symbol::MAX_POOL2D => &pool::MaxPool2d,
+        symbol::AVG_POOL2D => &pool::AvgPool2d,
+        symbol::FLATTEN => &flatten::Flatten,
+        symbol::BATCH_NORM => &batch_norm::BatchNorm,
+        symbol::GLOBAL_AVG_POOL => &global_pool::GlobalAvgPool,
+        symbol::ADD => &add::Add,
+        symbol::CONCAT => &concat::Concat,
+        _ => return None,
+    })
 }
 
 /// The name of a layer's shape type: `LeNet_c1` for layer `c1` of `LeNet`.
@@ -118,7 +59,7 @@ pub fn shape_name(model: &Model, layer: &Layer) -> Ident {
 
 /// The runtime type of a layer.
 pub fn runtime_type(model: &Model, layer: &Layer) -> TokenStream {
-    code(&layer.kind).runtime_type(layer, &shape_name(model, layer))
+    layer.code.runtime_type(layer, &shape_name(model, layer))
 }
 
 /// The layer as a value for its passes: `self.c1` for a layer with parameters, the
@@ -140,7 +81,7 @@ pub fn shape_types(model: &Model) -> TokenStream {
     let mut out = TokenStream::new();
     for layer in &model.layers {
         let shape = shape_name(model, layer);
-        let Some(own) = code(&layer.kind).shape_impl(layer, model, &shape) else { continue };
+        let Some(own) = layer.code.shape_impl(layer, model, &shape) else { continue };
         let inputs = lit(shape_input(model, layer));
         let outputs = lit(layer.output.len());
         let doc = format!(
@@ -172,7 +113,7 @@ pub fn shape_types(model: &Model) -> TokenStream {
 /// Values per sample that a shape type's `Input` holds: the one input's, or for the
 /// layers that join several, the output's (their inputs are read as slices).
 fn shape_input(model: &Model, layer: &Layer) -> usize {
-    match (code(&layer.kind).call(), layer.inputs.first()) {
+    match (layer.code.call(), layer.inputs.first()) {
         (Call::Layer, Some(source)) => model.shape_of(*source).len(),
         _ => layer.output.len(),
     }
@@ -191,18 +132,9 @@ pub fn batch(rows: usize) -> TokenStream {
 }
 
 /// A `Geometry` literal, through its checked constructor.
-pub fn geometry(g: &crate::shape::Geo) -> TokenStream {
+pub fn geometry(g: &crate::model::Geo) -> TokenStream {
     let [c, h, w, kh, kw, sh, sw, ph, pw] = [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw].map(lit);
     quote!(::sinew::layers::Geometry::new(#c, (#h, #w), (#kh, #kw), (#sh, #sw), (#ph, #pw)))
-}
-
-/// One tensor of a layer: suffix, PyTorch shape, role, layout and field path.
-pub struct Tensor {
-    pub suffix: &'static str,
-    pub shape: Vec<usize>,
-    pub role: TokenStream,
-    pub layout: TokenStream,
-    pub field: &'static str,
 }
 
 /// Roles of tensors.
@@ -240,8 +172,8 @@ pub fn weight_and_bias(weight: Vec<usize>, column_major: bool, bias: Option<usiz
 }
 
 /// `Init::He` before the ReLU family, `Init::Xavier` otherwise.
-pub fn scheme(act: crate::shape::Activation) -> TokenStream {
-    use crate::shape::Activation;
+pub fn scheme(act: crate::model::Activation) -> TokenStream {
+    use crate::model::Activation;
     match act {
         Activation::Relu => quote!(::sinew::init::Init::He { negative_slope: 0.0 }),
         Activation::LeakyRelu(s) => {
