@@ -4,13 +4,15 @@
 //! |---|---|---|
 //! | [`Init::He`] (Kaiming normal) | `N(0, 2 / ((1 + slope²) fan_in))` | `Relu`, `LeakyRelu(slope)` |
 //! | [`Init::Xavier`] (Glorot normal) | `N(0, 2 / (fan_in + fan_out))` | `Tanh`, `Sigmoid`, `Softmax`, no activation |
+//! | [`Init::Normal`] | `N(0, std_dev²)` | embeddings (PyTorch's `N(0, 1)`) |
+//! | [`Init::Uniform`] | `U(−bound, bound)` | recurrent layers (PyTorch's `1/√hidden`), biases included |
 //!
 //! Biases start at zero. Values are drawn as `f64` and rounded, so the same seed gives the
 //! same network in `f32` and `f64` (up to rounding) and the same bits on every platform.
 
 use crate::Float;
 use rand_core::Rng;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Open01, StandardNormal};
 
 /// How to draw the initial weights of a layer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,6 +25,18 @@ pub enum Init {
     },
     /// Xavier (Glorot) normal initialisation, for saturating or linear outputs.
     Xavier,
+    /// Normal with a given standard deviation whatever the fans: PyTorch's initialisation
+    /// of `nn.Embedding` (`std_dev = 1`).
+    Normal {
+        /// The standard deviation.
+        std_dev: f64,
+    },
+    /// Uniform on `[−bound, bound]` whatever the fans: PyTorch's initialisation of `nn.RNN`,
+    /// `nn.GRU` and `nn.LSTM` (`bound = 1/√hidden`).
+    Uniform {
+        /// The largest magnitude drawn.
+        bound: f64,
+    },
 }
 
 impl Init {
@@ -33,6 +47,8 @@ impl Init {
                 nalgebra::ComplexField::sqrt(2.0 / ((1.0 + negative_slope * negative_slope) * fan_in as f64))
             }
             Init::Xavier => nalgebra::ComplexField::sqrt(2.0 / (fan_in + fan_out) as f64),
+            Init::Normal { std_dev } => std_dev,
+            Init::Uniform { bound } => bound / nalgebra::ComplexField::sqrt(3.0),
         }
     }
 
@@ -52,6 +68,13 @@ impl Init {
         fan_out: usize,
         rng: &mut R,
     ) {
+        if let Init::Uniform { bound } = self {
+            for v in values {
+                let u: f64 = Open01.sample(rng);
+                *v = T::cast((2.0 * u - 1.0) * bound);
+            }
+            return;
+        }
         let std_dev = self.std_dev(fan_in, fan_out);
         for v in values {
             let z: f64 = StandardNormal.sample(rng);

@@ -60,7 +60,6 @@ pub mod plot;
 #[cfg(feature = "train")]
 pub mod train;
 
-pub use bytemuck::Zeroable;
 pub use float::Float;
 pub use model::{Model, NonFiniteLoss, TrainsHead, head};
 pub use nalgebra::{SMatrix, SVector};

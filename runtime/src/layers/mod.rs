@@ -53,9 +53,11 @@ mod batchnorm;
 mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod global_pool;
 mod merge;
 mod pool;
+mod recurrent;
 
 pub use batchnorm::{BatchNorm, BatchNormShape, BatchNormTraining};
 pub use conv::{
@@ -64,9 +66,13 @@ pub use conv::{
 };
 pub use dense::Dense;
 pub use dropout::{Dropout, DropoutBuffers, DropoutShape};
+pub use embedding::{Embedding, EmbeddingShape};
 pub use global_pool::GlobalAvgPool;
 pub use merge::{Add, Concat, Join, JoinShape};
 pub use pool::{AvgPool2d, MaxPool2d, MaxPoolBuffers, WindowShape};
+pub use recurrent::{
+    Cell, Recurrent, RecurrentBuffers, RecurrentInference, RecurrentShape, RecurrentTraining,
+};
 
 use crate::Float;
 use bytemuck::Zeroable;
