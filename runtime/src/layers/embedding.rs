@@ -69,7 +69,7 @@ impl<T: Float, S: EmbeddingShape> Embedding<T, S> {
     fn token(v: T) -> usize {
         let id = v.as_f64();
         assert!(
-            id >= 0.0 && id < S::VOCAB as f64 && id.fract() == 0.0,
+            id >= 0.0 && id < S::VOCAB as f64 && (id as usize) as f64 == id,
             "token id {id} is not an integer below the vocabulary size {}",
             S::VOCAB
         );

@@ -123,7 +123,18 @@ const fn check_shape<S: RecurrentShape>() {
 ///   `(G·H)`, both used as PyTorch does. Gate rows in PyTorch's order (`r, z, n` for the GRU,
 ///   `i, f, g, o` for the LSTM).
 /// - input `(T·F, B)`, output `(T·H, B)` (every step) or `(H, B)` (the last step); see the
-///   [module documentation](self) for the sequence layout.
+///   `Sequences` below for the layout.
+///
+/// # Sequences
+/// A batch of sequences of `T` steps of `F` features is a `(T·F, B)` matrix like every other
+/// value in sinew: one column per sample, and within a column the steps one after the
+/// other, each step's `F` features together (`x[t·F + f]`). That is PyTorch's
+/// `(batch, T, features)` (`batch_first=True`) with each sample flattened: a column holds
+/// the bytes of a row of PyTorch's tensor. Seen as an `(F, B·T)` matrix, column `b·T + t`
+/// is sample `b`'s step `t`, so the input projections of every step of every sample are one
+/// matrix product. Inside the layer the states are kept time-major (`(H, T·B)`, column
+/// `t·B + b`), so that one step's states are a contiguous `(H, B)` block for the recurrent
+/// product.
 ///
 /// # Backward
 /// Through time: from the last step to the first, the gradient reaching each step's state
@@ -190,7 +201,7 @@ impl<T: Float, S: RecurrentShape> Recurrent<T, S> {
 
     /// PyTorch's initialisation: every weight and bias uniform on `[−1/√H, 1/√H]`.
     pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
-        let bound = 1.0 / (S::HIDDEN as f64).sqrt();
+        let bound = 1.0 / nalgebra::ComplexField::sqrt(S::HIDDEN as f64);
         for values in [self.weight_ih.values_mut(), self.weight_hh.values_mut()] {
             Init::Uniform { bound }.fill(values, 0, 0, rng);
         }
