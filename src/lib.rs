@@ -317,7 +317,9 @@ pub mod prelude {
     pub use crate::activation::{argmax, softmax};
     #[cfg(feature = "data")]
     pub use crate::data::Dataset;
-    pub use crate::loss::{L1, L2, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy};
+    pub use crate::loss::{
+        L1, L2, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, StepCrossEntropy, StepTargets,
+    };
     pub use crate::metrics::{ClassCounts, Metric};
     pub use crate::network;
     pub use crate::optim::{

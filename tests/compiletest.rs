@@ -20,6 +20,7 @@ fn ui() {
         "memory",
         "train",
         "graph",
+        "sequence",
     ] {
         t.compile_fail(format!("tests/ui/{category}/*.rs"));
     }

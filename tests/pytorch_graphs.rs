@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::{Tensor, as_f64, fixture, rel_inf, row_major};
+use common::{check_fixture, classes, matrix};
 use sinew::prelude::*;
-use sinew::{Model, Role, TrainsHead};
 
 network! {
     /// `ConvBn` in the fixture: convolution, batch norm, ReLU.
@@ -69,89 +68,6 @@ network! {
     }
 }
 
-fn check<N, T, L, Y, const IN: usize, const OUT: usize, const B: usize>(
-    file: &str,
-    loss: L,
-    target: impl Fn(&Tensor) -> Y,
-    tol: f64,
-) where
-    T: Float,
-    N: Model<T, IN, OUT> + sinew::Trainable<T, Grads = N> + Zeroable,
-    N::TrainWorkspace<B>: Zeroable,
-    L: Loss<T, OUT, B, Y> + TrainsHead<N::Head>,
-{
-    let tensors = fixture(file);
-    let mut net = N::zeroed();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
-    let unused = sinew::io::load_lenient(&path, &mut net).unwrap();
-    // Every tensor of the network came from the file, by its PyTorch name.
-    assert!(unused.iter().all(|n| !N::TENSORS.iter().any(|t| t.name == n)));
-    for info in N::TENSORS {
-        assert!(tensors.contains_key(info.name), "{file}: no `{}` in the fixture", info.name);
-    }
-    let x = SMatrix::<T, IN, B>::from_iterator(tensors["x"].data.iter().map(|&v| T::cast(v)));
-    let y = target(&tensors["y"]);
-
-    // The training-mode forward pass (batch statistics), as the fixture's `out`.
-    let mut tw = N::TrainWorkspace::<B>::zeroed();
-    net.forward_train(&x, &mut tw, &mut sinew::rng(0));
-    let (out, grad) = N::output_and_grad(&mut tw);
-    let err = rel_inf(&as_f64(out.as_slice()), &tensors["out"].data);
-    assert!(err < tol, "{file}: out differs by {err:e}");
-    let value = loss.gradient(out, &y, grad);
-    let err = rel_inf(&[value.as_f64()], &tensors["loss"].data);
-    assert!(err < tol, "{file}: loss {value} vs {:?} ({err:e})", tensors["loss"].data);
-    // Running statistics after that one pass.
-    let mut stats = 0;
-    for (i, info) in N::TENSORS.iter().enumerate() {
-        if info.role == Role::Buffer {
-            let err = rel_inf(&row_major(&net, i), &tensors[&format!("after1.{}", info.name)].data);
-            assert!(err < tol, "{file}: after1.{} differs by {err:e}", info.name);
-            stats += 1;
-        }
-    }
-    let mut dx = SMatrix::<T, IN, B>::zeros();
-    net.backward(&x, &mut tw, Some(&mut dx));
-    let mut grads = 0;
-    for (i, info) in N::TENSORS.iter().enumerate() {
-        if info.role == Role::Buffer {
-            continue;
-        }
-        let err = rel_inf(&row_major(N::gradients(&tw), i), &tensors[&format!("grad.{}", info.name)].data);
-        assert!(err < tol, "{file}: grad.{} differs by {err:e}", info.name);
-        grads += 1;
-    }
-    let err = rel_inf(&as_f64(dx.as_slice()), &tensors["grad.x"].data);
-    assert!(err < tol, "{file}: grad.x differs by {err:e}");
-    let expected_grads = tensors.keys().filter(|k| k.starts_with("grad.") && *k != "grad.x").count();
-    assert_eq!(grads, expected_grads, "{file}: every parameter gradient compared");
-    let expected_stats = tensors.keys().filter(|k| k.starts_with("after1.")).count();
-    assert_eq!(stats, expected_stats, "{file}: every running statistic compared");
-
-    // Three Adam steps (each also updating the running statistics, as in PyTorch).
-    let mut net = N::zeroed();
-    sinew::io::load_lenient(&path, &mut net).unwrap();
-    let mut adam = Adam::<T, N>::new(AdamConfig::with_lr(T::cast(0.01)));
-    for _ in 0..3 {
-        sinew::model::train_step(&mut net, &x, &y, B, &loss, &mut adam, &mut tw, &mut sinew::rng(0)).unwrap();
-    }
-    for (i, info) in N::TENSORS.iter().enumerate() {
-        if info.role == Role::Buffer {
-            continue;
-        }
-        let err = rel_inf(&row_major(&net, i), &tensors[&format!("adam3.{}", info.name)].data);
-        assert!(err < tol, "{file}: adam3.{} differs by {err:e}", info.name);
-    }
-}
-
-fn classes<const B: usize>(y: &Tensor) -> [usize; B] {
-    std::array::from_fn(|i| y.data[i] as usize)
-}
-
-fn matrix<T: Float, const N: usize, const B: usize>(y: &Tensor) -> SMatrix<T, N, B> {
-    SMatrix::from_iterator(y.data.iter().map(|&v| T::cast(v)))
-}
-
 #[test]
 fn parameter_names_nest_as_in_pytorch() {
     let names: Vec<&str> = <ResNetSmall<f64> as Parameters<f64>>::TENSORS.iter().map(|t| t.name).collect();
@@ -164,7 +80,7 @@ fn parameter_names_nest_as_in_pytorch() {
 
 #[test]
 fn residual_block_with_batch_norm_f64() {
-    check::<ResNetSmall<f64>, f64, _, _, 108, 3, 4>(
+    check_fixture::<ResNetSmall<f64>, f64, _, _, 108, 3, 4>(
         "resblock_bn.f64.safetensors",
         SoftmaxCrossEntropy,
         classes,
@@ -174,7 +90,7 @@ fn residual_block_with_batch_norm_f64() {
 
 #[test]
 fn residual_block_with_batch_norm_f32() {
-    check::<ResNetSmall<f32>, f32, _, _, 108, 3, 4>(
+    check_fixture::<ResNetSmall<f32>, f32, _, _, 108, 3, 4>(
         "resblock_bn.f32.safetensors",
         SoftmaxCrossEntropy,
         classes,
@@ -184,7 +100,7 @@ fn residual_block_with_batch_norm_f32() {
 
 #[test]
 fn inception_module_f64() {
-    check::<InceptionNet<f64>, f64, _, _, 75, 2, 4>(
+    check_fixture::<InceptionNet<f64>, f64, _, _, 75, 2, 4>(
         "inception.f64.safetensors",
         SigmoidBinaryCrossEntropy,
         matrix,
@@ -194,7 +110,7 @@ fn inception_module_f64() {
 
 #[test]
 fn inception_module_f32() {
-    check::<InceptionNet<f32>, f32, _, _, 75, 2, 4>(
+    check_fixture::<InceptionNet<f32>, f32, _, _, 75, 2, 4>(
         "inception.f32.safetensors",
         SigmoidBinaryCrossEntropy,
         matrix,

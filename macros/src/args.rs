@@ -146,6 +146,26 @@ pub struct Options<'a> {
 }
 
 pub fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &mut Errors) -> Options<'a> {
+    read_options(decl, kind, allowed, false, errors)
+}
+
+/// [`options`] for a layer that also takes `in => out` (read by its own rule).
+pub fn options_with_arrow<'a>(
+    decl: &'a LayerDecl,
+    kind: &str,
+    allowed: &[&str],
+    errors: &mut Errors,
+) -> Options<'a> {
+    read_options(decl, kind, allowed, true, errors)
+}
+
+fn read_options<'a>(
+    decl: &'a LayerDecl,
+    kind: &str,
+    allowed: &[&str],
+    arrow_ok: bool,
+    errors: &mut Errors,
+) -> Options<'a> {
     let mut out = Options { positional: Vec::new(), named: BTreeMap::new(), valid: true };
     let mut ok = true;
     for arg in decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list) {
@@ -168,6 +188,7 @@ pub fn options<'a>(decl: &'a LayerDecl, kind: &str, allowed: &[&str], errors: &m
                     ok = false;
                 }
             }
+            Arg::Arrow { .. } if arrow_ok => {}
             Arg::Arrow { from, arrow, to } => {
                 let mut tokens = proc_macro2::TokenStream::new();
                 from.to_tokens(&mut tokens);
@@ -194,17 +215,25 @@ pub fn image_input(
 ) -> Option<(usize, usize, usize)> {
     match prev.shape {
         Shape::Image { c, h, w } => Some((c, h, w)),
-        flat @ Shape::Flat(_) => {
-            let hint = match prev.producer {
-                Producer::Input => "declare the input as an image, e.g. `input: [1, 28, 28]`".to_string(),
-                Producer::Layer { .. } => "image layers go before `Flatten` and dense layers".to_string(),
+        other => {
+            let hint = match (&prev.producer, other) {
+                (_, Shape::Tokens { .. }) => "token ids are read by an `Embedding` first".to_string(),
+                (_, Shape::Sequence { .. }) => {
+                    "sequences are read by `Rnn`, `Gru`, `Lstm` and `Dense(.., steps = all)`".to_string()
+                }
+                (Producer::Input, _) => {
+                    "declare the input as an image, e.g. `input: [1, 28, 28]`".to_string()
+                }
+                (Producer::Layer { .. }, _) => {
+                    "image layers go before `Flatten` and dense layers".to_string()
+                }
             };
             errors.error(
                 &decl.kind,
                 format!(
                     "`{kind}` layer `{}` needs an image [channels, height, width], but {}; {hint}",
                     decl.path,
-                    prev.producer.produces(flat)
+                    prev.producer.produces(other)
                 ),
             );
             None
@@ -451,4 +480,43 @@ pub fn cannot_join(
             prev.producer.produces(prev.shape),
         ),
     );
+}
+
+/// Rule: a layer that cannot read token ids says so, and to put an `Embedding` first.
+pub fn no_tokens(decl: &LayerDecl, kind: &str, prev: &Prev, errors: &mut Errors) -> Option<()> {
+    if let Shape::Tokens { .. } = prev.shape {
+        errors.error(
+            &decl.kind,
+            format!(
+                "`{kind}` layer `{}` cannot read token ids: {}; put an `Embedding` before it, e.g. `emb: Embedding(16)`",
+                decl.path,
+                prev.producer.produces(prev.shape)
+            ),
+        );
+        return None;
+    }
+    Some(())
+}
+
+/// `steps = all | last`, if given: `Some(true)` for every step.
+pub fn steps_option(decl: &LayerDecl, value: &Value, errors: &mut Errors) -> Option<bool> {
+    match value {
+        Value::Ident(word) if word == symbol::ALL => Some(true),
+        Value::Ident(word) if word == symbol::LAST => Some(false),
+        Value::Reported(_) => None,
+        other => {
+            errors.error(
+                other,
+                format!(
+                    "`{}` of layer `{}` is `{}` (every step) or `{}` (the last step), found `{}`",
+                    symbol::STEPS,
+                    decl.path,
+                    symbol::ALL,
+                    symbol::LAST,
+                    other.text()
+                ),
+            );
+            None
+        }
+    }
 }

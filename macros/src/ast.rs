@@ -104,6 +104,8 @@ pub enum ShapeDecl {
     Flat(Value),
     /// `[C, H, W]`; the span covers the brackets.
     Image(Vec<Value>, Span),
+    /// `Sequence(T, F)` or `Tokens(T, vocab = V)`.
+    Call(Ident, Args),
 }
 
 /// `block Name(param, ...) { layers }`: layers declared once and used as a layer kind,

@@ -242,6 +242,19 @@ impl Inliner<'_, '_> {
             ShapeDecl::Image(dims, span) => {
                 ShapeDecl::Image(dims.iter().map(|v| self.bind(v, scope)).collect(), *span)
             }
+            ShapeDecl::Call(name, args) => {
+                let mut args = args.clone();
+                for arg in &mut args.list {
+                    match arg {
+                        Arg::Positional(v) | Arg::Named { value: v, .. } => *v = self.bind(v, scope),
+                        Arg::Arrow { from, to, .. } => {
+                            *from = self.bind(from, scope);
+                            *to = self.bind(to, scope);
+                        }
+                    }
+                }
+                ShapeDecl::Call(name.clone(), args)
+            }
         }
     }
 

@@ -132,7 +132,7 @@ pub fn embedded(
             fields_f32.push(quote!(#field_ident: ::sinew::embed::matrix_f32(BYTES, #start, #dtype, #layout)));
             fields_f64.push(quote!(#field_ident: ::sinew::embed::matrix_f64(BYTES, #start, #dtype, #layout)));
         }
-        let ty = code.struct_path();
+        let ty = code.struct_path(layer);
         layers_f32.push(quote!(#name: #ty { #(#fields_f32,)* }));
         layers_f64.push(quote!(#name: #ty { #(#fields_f64,)* }));
     }

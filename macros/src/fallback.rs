@@ -222,6 +222,22 @@ fn input_size(net: &Network) -> Option<usize> {
             .iter()
             .try_fold(1usize, |acc, d| acc.checked_mul(int(d)?))
             .filter(|&n| n <= crate::ast::MAX_SIZE),
+        // `Sequence(T, F)`: T·F values; `Tokens(T, ..)`: T.
+        ShapeDecl::Call(name, args) => {
+            let sizes: Vec<usize> = args
+                .list
+                .iter()
+                .filter_map(|a| match a {
+                    Arg::Positional(v) => int(v),
+                    _ => None,
+                })
+                .collect();
+            match (name.to_string().as_str(), sizes.as_slice()) {
+                (crate::symbol::SEQUENCE, [t, f]) => t.checked_mul(*f).filter(|&n| n <= crate::ast::MAX_SIZE),
+                (crate::symbol::TOKENS, [t, ..]) => Some(*t),
+                _ => None,
+            }
+        }
     }
 }
 

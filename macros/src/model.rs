@@ -20,6 +20,10 @@ pub enum Shape {
     Flat(usize),
     /// Channels × height × width, stored channel-major (NCHW within a sample).
     Image { c: usize, h: usize, w: usize },
+    /// `t` steps of `f` features, stored step-major (`x[t·f + i]`).
+    Sequence { t: usize, f: usize },
+    /// `t` token ids below `vocab`, one value each.
+    Tokens { t: usize, vocab: usize },
 }
 
 impl Shape {
@@ -28,6 +32,8 @@ impl Shape {
         match self {
             Shape::Flat(n) => n,
             Shape::Image { c, h, w } => c.saturating_mul(h).saturating_mul(w),
+            Shape::Sequence { t, f } => t.saturating_mul(f),
+            Shape::Tokens { t, .. } => t,
         }
     }
 
@@ -36,6 +42,8 @@ impl Shape {
         match self {
             Shape::Flat(n) => n.to_string(),
             Shape::Image { c, h, w } => format!("[{c}, {h}, {w}]"),
+            Shape::Sequence { t, f } => format!("{}({t}, {f})", symbol::SEQUENCE),
+            Shape::Tokens { t, vocab } => format!("{}({t}, {} = {vocab})", symbol::TOKENS, symbol::VOCAB),
         }
     }
 }
@@ -113,13 +121,51 @@ impl Activation {
     }
 }
 
+/// A recurrent cell, with PyTorch's gate count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Rnn,
+    Gru,
+    Lstm,
+}
+
+impl Cell {
+    /// Gates per hidden unit.
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Rnn => 1,
+            Cell::Gru => 3,
+            Cell::Lstm => 4,
+        }
+    }
+
+    /// Extra per-step values a training pass keeps, per hidden unit.
+    pub fn extra(self) -> usize {
+        match self {
+            Cell::Rnn => 0,
+            Cell::Gru | Cell::Lstm => 1,
+        }
+    }
+
+    /// Its name in a declaration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cell::Rnn => symbol::RNN,
+            Cell::Gru => symbol::GRU,
+            Cell::Lstm => symbol::LSTM,
+        }
+    }
+}
+
 /// A layer kind with its arguments resolved.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
+    /// `steps`: `Some(T)` when applied at every step of a `T`-step sequence.
     Dense {
         inputs: usize,
         outputs: usize,
         bias: bool,
+        steps: Option<usize>,
     },
     Dropout {
         keep: f64,
@@ -158,6 +204,21 @@ pub enum Kind {
     },
     /// The sum of two or more values of one shape.
     Add,
+    /// `Embedding(vocab => dim)` over `steps` token ids.
+    Embedding {
+        vocab: usize,
+        dim: usize,
+        steps: usize,
+    },
+    /// `Rnn`, `Gru` or `Lstm` over `steps` steps of `features`, `hidden` units; every
+    /// step's state out, or the last one's.
+    Recurrent {
+        cell: Cell,
+        steps: usize,
+        features: usize,
+        hidden: usize,
+        every: bool,
+    },
     /// Two or more values stacked: images along channels, vectors along features.
     Concat {
         output: Shape,
@@ -391,7 +452,7 @@ pub trait Code: Sync {
 
     /// The path of its parameter struct, for struct literals (`::sinew::layers::Dense`);
     /// empty for kinds without parameters.
-    fn struct_path(&self) -> TokenStream {
+    fn struct_path(&self, _layer: &Layer) -> TokenStream {
         TokenStream::new()
     }
 
@@ -490,15 +551,16 @@ impl Producer {
         let layer = |name: &str, previous: bool| {
             if previous { format!("the previous layer `{name}`") } else { format!("layer `{name}`") }
         };
-        match (self, shape) {
-            (Producer::Input, Shape::Flat(n)) => format!("the network input has {n} features"),
-            (Producer::Input, image) => format!("the network input is an image {}", image.text()),
-            (Producer::Layer { name, previous }, Shape::Flat(n)) => {
-                format!("{} produces {n} features", layer(name, *previous))
-            }
-            (Producer::Layer { name, previous }, image) => {
-                format!("{} produces an image {}", layer(name, *previous), image.text())
-            }
+        let what = match shape {
+            Shape::Flat(n) => format!("{n} features"),
+            Shape::Image { .. } => format!("an image {}", shape.text()),
+            Shape::Sequence { t, f } => format!("a sequence of {t} steps of {f} features"),
+            Shape::Tokens { t, vocab } => format!("{t} token ids below {vocab}"),
+        };
+        match self {
+            Producer::Input if matches!(shape, Shape::Flat(_)) => format!("the network input has {what}"),
+            Producer::Input => format!("the network input is {what}"),
+            Producer::Layer { name, previous } => format!("{} produces {what}", layer(name, *previous)),
         }
     }
 }

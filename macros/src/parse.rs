@@ -442,6 +442,10 @@ fn shape(stream: ParseStream) -> syn::Result<ShapeDecl> {
         }
         return Ok(ShapeDecl::Image(dims, bracket.span.join()));
     }
+    if stream.peek(syn::Ident) && stream.peek2(syn::token::Paren) {
+        let name: syn::Ident = stream.parse()?;
+        return Ok(ShapeDecl::Call(name, parse_args(stream)?));
+    }
     Ok(ShapeDecl::Flat(value(stream)?))
 }
 

@@ -113,7 +113,67 @@ fn shape_of(decl: &ShapeDecl, what: &str, errors: &mut Errors) -> Option<Shape> 
             }
             Some(image)
         }
+        ShapeDecl::Call(name, args) => sequence_shape(name, args, what, errors),
     }
+}
+
+/// `Sequence(T, F)`: `T` steps of `F` features; `Tokens(T, vocab = V)`: `T` token ids below
+/// `V`.
+fn sequence_shape(name: &Ident, args: &Args, what: &str, errors: &mut Errors) -> Option<Shape> {
+    let kind = name.to_string();
+    let usage = format!(
+        "write `{}(<steps>, <features>)` for a sequence, or `{}(<steps>, {} = <size>)` for token ids",
+        symbol::SEQUENCE,
+        symbol::TOKENS,
+        symbol::VOCAB
+    );
+    let (positional, mut named) = (
+        Vec::from_iter(args.list.iter().filter_map(|a| match a {
+            Arg::Positional(v) => Some(v),
+            _ => None,
+        })),
+        Vec::new(),
+    );
+    for arg in &args.list {
+        match arg {
+            Arg::Positional(_) => {}
+            Arg::Named { name, value } => named.push((name, value)),
+            Arg::Arrow { arrow, .. } => {
+                errors.error(arrow, format!("{what}: `=>` has no meaning in a shape; {usage}"));
+                return None;
+            }
+        }
+    }
+    let shape = match (kind.as_str(), positional.as_slice(), named.as_slice()) {
+        (symbol::SEQUENCE, [t, f], []) => {
+            let t = size(t, what, "steps", errors);
+            let f = size(f, what, "features per step", errors);
+            Shape::Sequence { t: t?, f: f? }
+        }
+        (symbol::TOKENS, [t], [(key, v)]) if *key == symbol::VOCAB => {
+            let t = size(t, what, "steps", errors);
+            let vocab = size(v, what, "tokens in the vocabulary", errors);
+            Shape::Tokens { t: t?, vocab: vocab? }
+        }
+        (symbol::SEQUENCE | symbol::TOKENS, ..) => {
+            errors.at(args.span, format!("{what}: {usage}"));
+            return None;
+        }
+        _ => {
+            errors.error(
+                name,
+                format!(
+                    "{what}: unknown shape `{kind}`; {usage}, `<features>` or `[channels, height, width]`"
+                ),
+            );
+            return None;
+        }
+    };
+    if shape.len() as u128 > MAX_TENSOR {
+        errors.at(args.span, format!("{what}: {} has more than 2^31 values per sample", shape.text()));
+        return None;
+    }
+    Some(shape)
 }
 
 fn layer(
@@ -132,16 +192,16 @@ fn layer(
     let (code, kind, activation) = (code?, kind?, activation?);
     let input = prevs?.first()?.shape;
     let output = code.output(&kind, input);
-    if activation == Activation::Softmax && matches!(output, Shape::Image { .. }) {
+    if activation == Activation::Softmax && !matches!(output, Shape::Flat(_)) {
         let name = decl.activation.as_ref().map(|a| &a.name);
-        errors.error(
-            name,
-            format!(
-                "layer `{}` produces an image {}; softmax over an image is ambiguous, so flatten first",
-                decl.path,
-                output.text()
+        let (what, fix) = match output {
+            Shape::Image { .. } => ("an image", "softmax over an image is ambiguous, so flatten first"),
+            _ => (
+                "a sequence",
+                "softmax over a whole sequence is not a distribution per step; leave the logits and train with `StepCrossEntropy`",
             ),
-        );
+        };
+        errors.error(name, format!("layer `{}` produces {what} {}; {fix}", decl.path, output.text()));
         return None;
     }
     if output.len() as u128 > MAX_TENSOR {
@@ -205,6 +265,14 @@ fn assertion_tokens(decl: &ShapeDecl) -> proc_macro2::TokenStream {
                 proc_macro2::Group::new(proc_macro2::Delimiter::Bracket, proc_macro2::TokenStream::new());
             group.set_span(*span);
             proc_macro2::TokenTree::Group(group).into_token_stream()
+        }
+        ShapeDecl::Call(name, args) => {
+            let mut group =
+                proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, proc_macro2::TokenStream::new());
+            group.set_span(args.span);
+            let mut tokens = name.to_token_stream();
+            tokens.extend([proc_macro2::TokenTree::Group(group)]);
+            tokens
         }
     }
 }

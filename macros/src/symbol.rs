@@ -25,6 +25,27 @@ pub const GLOBAL_AVG_POOL: &str = "GlobalAvgPool";
 pub const ADD: &str = "Add";
 /// `name: Concat(a, b, ...)`: images stacked along channels, or vectors along features.
 pub const CONCAT: &str = "Concat";
+/// `Embedding(E)` or `Embedding(V => E)`.
+pub const EMBEDDING: &str = "Embedding";
+/// `Rnn(h)`: tanh recurrent layer.
+pub const RNN: &str = "Rnn";
+/// `Gru(h)`.
+pub const GRU: &str = "Gru";
+/// `Lstm(h)`.
+pub const LSTM: &str = "Lstm";
+/// `steps = all | last`: a recurrent layer's output, a dense layer on a sequence.
+pub const STEPS: &str = "steps";
+/// `steps = all`.
+pub const ALL: &str = "all";
+/// `steps = last`.
+pub const LAST: &str = "last";
+/// `input: Sequence(T, F)`.
+pub const SEQUENCE: &str = "Sequence";
+/// `input: Tokens(T, vocab = V)`.
+pub const TOKENS: &str = "Tokens";
+/// `vocab = V`.
+pub const VOCAB: &str = "vocab";
+
 /// Every layer kind.
 pub const LAYERS: &[&str] = &[
     DENSE,
@@ -38,6 +59,10 @@ pub const LAYERS: &[&str] = &[
     DROPOUT,
     ADD,
     CONCAT,
+    EMBEDDING,
+    RNN,
+    GRU,
+    LSTM,
 ];
 
 /// `block Name(params) { layers }` before the network.
@@ -174,12 +199,8 @@ mod tests {
         assert_eq!(distance("rleu", "relu"), 1);
         assert_eq!(
             unknown("layer", "Dens", "", LAYERS),
-            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `GlobalAvgPool`, `Flatten`, `BatchNorm`, `Dropout`, `Add`, `Concat`"
+            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `GlobalAvgPool`, `Flatten`, `BatchNorm`, `Dropout`, `Add`, `Concat`, `Embedding`, `Rnn`, `Gru`, `Lstm`"
         );
-        assert_eq!(distance("rleu", "relu"), 1);
-        assert_eq!(
-            unknown("layer", "Dens", "", LAYERS),
-            "unknown layer `Dens`; did you mean `Dense`? expected one of `Dense`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `GlobalAvgPool`, `Flatten`, `BatchNorm`, `Dropout`, `Add`, `Concat`"
-        );
+        assert_eq!(suggest("GRU", LAYERS), Some(GRU));
     }
 }

@@ -201,6 +201,10 @@ where
         record(sums.finish(info.name), info.len());
     }
 
+    if !M::DIFFERENTIABLE_INPUT {
+        // Token ids: nothing to differentiate.
+        return report.expect("a network has a trained tensor or a differentiable input");
+    }
     let mut xp = *x;
     let mut sums = Sums::default();
     for e in 0..IN * B {

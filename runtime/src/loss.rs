@@ -309,9 +309,130 @@ fn sigmoid<T: Float>(z: T) -> T {
     if z >= T::zero() { T::one() / (T::one() + e) } else { e / (T::one() + e) }
 }
 
+/// Softmax cross-entropy at every step of a sequence of logits (a language model's
+/// loss): the output is `(S·K, B)`, `S` steps of `K` logits each in sinew's sequence layout,
+/// and each step has a class. With a mask, only the steps where it is 1 count (padding
+/// of variable-length sequences):
+/// `(1/m) Σ_samples Σ_steps mask · −log softmax(z_step)[class]`, where `m` is the number of
+/// samples (as PyTorch's sum over steps divided by the batch size), not of steps.
+///
+/// Targets: [`StepTargets`] (classes and a mask), or a `(S, B)` matrix of classes (every
+/// step counts). Classes are stored as numbers of the network's scalar type, like token ids.
+///
+/// ```
+/// use sinew::{loss::{Loss, StepCrossEntropy, StepTargets}, SMatrix};
+/// // 2 steps of 2 logits, one sample: both steps even, class 0 then 1; only step 0 counts.
+/// let z = SMatrix::<f64, 4, 1>::zeros();
+/// let y = StepTargets { classes: SMatrix::<f64, 2, 1>::new(0.0, 1.0), mask: SMatrix::<f64, 2, 1>::new(1.0, 0.0) };
+/// let mut g = SMatrix::<f64, 4, 1>::zeros();
+/// let loss = StepCrossEntropy.gradient(&z, &y, &mut g);
+/// assert!((loss - 2f64.ln()).abs() < 1e-12);
+/// assert_eq!(g.as_slice(), &[-0.5, 0.5, 0.0, 0.0]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StepCrossEntropy;
+
+/// The targets of [`StepCrossEntropy`] for `S` steps of `B` samples: a class per step, and a
+/// mask, 1 where the step counts and 0 where it is padding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepTargets<T: Float, const S: usize, const B: usize> {
+    /// The class of every step, `(S, B)`.
+    pub classes: SMatrix<T, S, B>,
+    /// 1 or 0 for every step, `(S, B)`.
+    pub mask: SMatrix<T, S, B>,
+}
+
+impl StepCrossEntropy {
+    /// The summed loss of the first `samples` columns and, if given, its gradient scaled by
+    /// `1/samples`.
+    fn run<T: Float, const N: usize, const S: usize, const B: usize>(
+        output: &SMatrix<T, N, B>,
+        classes: &SMatrix<T, S, B>,
+        mask: Option<&SMatrix<T, S, B>>,
+        samples: usize,
+        mut grad: Option<&mut SMatrix<T, N, B>>,
+    ) -> T {
+        check_samples::<B>(samples);
+        assert!(S > 0 && N.is_multiple_of(S), "{N} outputs are not {S} steps of logits");
+        let k = N / S;
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        for j in 0..B {
+            for t in 0..S {
+                let z = &output.as_slice()[(j * S + t) * k..][..k];
+                let weight = if j < samples { mask.map_or(T::one(), |m| m[(t, j)]) } else { T::zero() };
+                let g = grad.as_deref_mut().map(|g| &mut g.as_mut_slice()[(j * S + t) * k..][..k]);
+                if weight == T::zero() {
+                    if let Some(g) = g {
+                        g.fill(T::zero());
+                    }
+                    continue;
+                }
+                let id = classes[(t, j)].as_f64();
+                assert!(
+                    id >= 0.0 && id < k as f64 && (id as usize) as f64 == id,
+                    "step {t} of sample {j} has class {id}, but each step has {k} logits (classes 0..{k})"
+                );
+                let label = id as usize;
+                let (max, lse) = max_and_log_sum_exp(z);
+                sum += weight * (max + lse - z[label]);
+                if let Some(g) = g {
+                    softmax_grad(
+                        z,
+                        max,
+                        lse,
+                        weight,
+                        scale,
+                        g,
+                        |c| if c == label { weight } else { T::zero() },
+                    );
+                }
+            }
+        }
+        sum * scale
+    }
+}
+
+impl<T: Float, const N: usize, const S: usize, const B: usize> Loss<T, N, B, StepTargets<T, S, B>>
+    for StepCrossEntropy
+{
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &StepTargets<T, S, B>, samples: usize) -> T {
+        Self::run(output, &target.classes, Some(&target.mask), samples, None)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &StepTargets<T, S, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        Self::run(output, &target.classes, Some(&target.mask), samples, Some(grad))
+    }
+}
+
+impl<T: Float, const N: usize, const S: usize, const B: usize> Loss<T, N, B, SMatrix<T, S, B>>
+    for StepCrossEntropy
+{
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, S, B>, samples: usize) -> T {
+        Self::run(output, target, None, samples, None)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, S, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        Self::run(output, target, None, samples, Some(grad))
+    }
+}
+
 impl<H: head::Head> TrainsHead<H> for L2 {}
 impl<H: head::Head> TrainsHead<H> for L1 {}
 impl TrainsHead<head::Logits> for SoftmaxCrossEntropy {}
+impl TrainsHead<head::Logits> for StepCrossEntropy {}
 impl TrainsHead<head::Activated> for SoftmaxCrossEntropy {}
 impl TrainsHead<head::Logits> for SigmoidBinaryCrossEntropy {}
 impl TrainsHead<head::Activated> for SigmoidBinaryCrossEntropy {}

@@ -122,6 +122,10 @@ pub trait Model<T: Float, const IN: usize, const OUT: usize>: Trainable<T> + Siz
     /// masks and the parameter gradients (a value of the network's own type).
     type TrainWorkspace<const B: usize>;
 
+    /// Whether the loss has a gradient with respect to the input: `false` when the input
+    /// is token ids (`input: Tokens(..)`), whose `dL/dx` a backward pass reports as 0.
+    const DIFFERENTIABLE_INPUT: bool = true;
+
     /// Inference: dropout is the identity. Returns the output held in `ws`.
     fn forward<'w, const B: usize>(
         &self,

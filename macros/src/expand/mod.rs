@@ -239,10 +239,22 @@ fn expand(model: &Model) -> TokenStream {
     let backward = backward::backward(model, &names);
     let last = forward::last_buffer(model);
     let head = head(model.head());
+    let differentiable = matches!(model.input, crate::model::Shape::Tokens { .. }).then(|| {
+        quote!(
+            const DIFFERENTIABLE_INPUT: bool = false;
+        )
+    });
     let input_doc = match model.input {
         crate::model::Shape::Flat(n) => {
             format!(" A batch of `B` inputs of [`{net}`]: {n} features by `B` samples (one column each).")
         }
+        crate::model::Shape::Sequence { t, f } => format!(
+            " A batch of `B` inputs of [`{net}`]: sequences of {t} steps of {f} features, step after step ({} values), by `B` samples (one column each; PyTorch's `(batch, T, features)` rows).",
+            t * f
+        ),
+        crate::model::Shape::Tokens { t, vocab } => format!(
+            " A batch of `B` inputs of [`{net}`]: {t} token ids below {vocab} (stored as numbers), by `B` samples (one column each)."
+        ),
         image => format!(
             " A batch of `B` inputs of [`{net}`]: {} images, {} values each in channel-major (NCHW) order, by `B` samples (one column each).",
             image.text(),
@@ -405,6 +417,7 @@ fn expand(model: &Model) -> TokenStream {
             type Head = #head;
             type Workspace<const B: usize> = #workspace<B, T>;
             type TrainWorkspace<const B: usize> = #train<B, T>;
+            #differentiable
 
             fn forward<'w, const B: usize>(
                 &self,

@@ -61,6 +61,9 @@ pub fn parts(layer: &Layer, model: &Model, shape: &Ident) -> TokenStream {
 /// makes channels or sizes agree, as in ResNet's downsampling shortcut).
 fn add(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: &mut Errors) -> Option<Kind> {
     let prevs = prevs?;
+    for prev in prevs {
+        no_tokens(decl, symbol::ADD, prev, errors)?;
+    }
     let first = &prevs[0];
     for (r, prev) in refs.iter().zip(prevs).skip(1) {
         if prev.shape != first.shape {

@@ -60,7 +60,7 @@ impl Code for BatchNorm {
         })
     }
 
-    fn struct_path(&self) -> TokenStream {
+    fn struct_path(&self, _layer: &Layer) -> TokenStream {
         quote!(::sinew::layers::BatchNorm)
     }
 
@@ -143,6 +143,17 @@ fn batch_norm(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opt
     let (channels, spatial) = match prev.shape {
         Shape::Flat(n) => (n, 1),
         Shape::Image { c, h, w } => (c, h * w),
+        other @ (Shape::Sequence { .. } | Shape::Tokens { .. }) => {
+            errors.error(
+                &decl.kind,
+                format!(
+                    "`BatchNorm` layer `{}` normalises features or image channels, but {}; sequences have no batch norm here (normalise before the recurrent layer, or after its last step)",
+                    decl.path,
+                    prev.producer.produces(other)
+                ),
+            );
+            return None;
+        }
     };
     Some(Kind::BatchNorm { channels, spatial, eps: eps?, momentum: momentum? })
 }

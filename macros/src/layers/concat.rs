@@ -51,6 +51,9 @@ impl Code for Concat {
 /// image first).
 fn concat(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: &mut Errors) -> Option<Kind> {
     let prevs = prevs?;
+    for prev in prevs {
+        no_tokens(decl, symbol::CONCAT, prev, errors)?;
+    }
     let first = &prevs[0];
     let mut output = first.shape;
     for (r, prev) in refs.iter().zip(prevs).skip(1) {
@@ -65,6 +68,9 @@ fn concat(decl: &LayerDecl, refs: &[Reference], prevs: Option<&[Prev]>, errors: 
             let rule = match (first.shape, prev.shape) {
                 (Shape::Image { .. }, Shape::Image { .. }) => {
                     "images are joined along their channels, so their height and width must be equal (pad, pool or crop one of them)"
+                }
+                (Shape::Sequence { .. }, _) | (_, Shape::Sequence { .. }) => {
+                    "`Concat` joins images and vectors; sequences cannot be joined (read their last steps with `steps = last` and join those)"
                 }
                 _ => "an image and a vector cannot be joined; `Flatten` the image first",
             };

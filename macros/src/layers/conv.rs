@@ -63,7 +63,7 @@ impl Code for Conv2d {
         })
     }
 
-    fn struct_path(&self) -> TokenStream {
+    fn struct_path(&self, _layer: &Layer) -> TokenStream {
         quote!(::sinew::layers::Conv2d)
     }
 

@@ -1,5 +1,6 @@
 //! `Dense(n)`: `::sinew::layers::Dense<T, I, O>`, whose const generics are its sizes, so
-//! it needs no shape type.
+//! it needs no shape type; on a sequence, `Dense(n, steps = all)`:
+//! `::sinew::layers::DenseSteps<T, Net_out>`, the same weights at every step.
 
 use super::{Tensor, lit, scheme, weight_and_bias};
 use crate::args::*;
@@ -26,32 +27,58 @@ impl Code for Dense {
     }
 
     fn output(&self, kind: &Kind, input: Shape) -> Shape {
-        let Kind::Dense { outputs, .. } = *kind else { return input };
-        Shape::Flat(outputs)
+        match *kind {
+            Kind::Dense { outputs, steps: Some(t), .. } => Shape::Sequence { t, f: outputs },
+            Kind::Dense { outputs, .. } => Shape::Flat(outputs),
+            _ => input,
+        }
     }
 
     fn text(&self, layer: &Layer) -> String {
-        let Kind::Dense { inputs, outputs, bias } = layer.kind else { return String::new() };
-        format!("{}({inputs} => {outputs}{})", symbol::DENSE, no_bias(bias))
+        let Kind::Dense { inputs, outputs, bias, steps } = layer.kind else { return String::new() };
+        let steps =
+            if steps.is_some() { format!(", {} = {}", symbol::STEPS, symbol::ALL) } else { String::new() };
+        format!("{}({inputs} => {outputs}{}{steps})", symbol::DENSE, no_bias(bias))
     }
 
     fn parameters(&self, layer: &Layer) -> usize {
-        let Kind::Dense { inputs, outputs, bias } = layer.kind else { return 0 };
+        let Kind::Dense { inputs, outputs, bias, .. } = layer.kind else { return 0 };
         inputs * outputs + if bias { outputs } else { 0 }
     }
 
-    fn runtime_type(&self, layer: &Layer, _: &Ident) -> TokenStream {
-        let Kind::Dense { inputs, outputs, .. } = layer.kind else { return TokenStream::new() };
-        let (i, o) = (lit(inputs), lit(outputs));
-        quote!(::sinew::layers::Dense<T, #i, #o>)
+    fn runtime_type(&self, layer: &Layer, shape: &Ident) -> TokenStream {
+        match layer.kind {
+            Kind::Dense { steps: Some(_), .. } => quote!(::sinew::layers::DenseSteps<T, #shape>),
+            Kind::Dense { inputs, outputs, .. } => {
+                let (i, o) = (lit(inputs), lit(outputs));
+                quote!(::sinew::layers::Dense<T, #i, #o>)
+            }
+            _ => TokenStream::new(),
+        }
     }
 
-    fn shape_impl(&self, _: &Layer, _: &Model, _: &Ident) -> Option<TokenStream> {
-        None
+    /// Only on a sequence: `DenseStepsShape`.
+    fn shape_impl(&self, layer: &Layer, _: &Model, shape: &Ident) -> Option<TokenStream> {
+        let Kind::Dense { inputs, outputs, steps: Some(t), .. } = layer.kind else { return None };
+        let (t, i, o) = (lit(t), lit(inputs), lit(outputs));
+        let (weight, bias) = (super::matrix(outputs, inputs), super::matrix(outputs, 1));
+        Some(quote! {
+            impl ::sinew::layers::DenseStepsShape for #shape {
+                const STEPS: usize = #t;
+                const INPUTS: usize = #i;
+                const OUTPUTS: usize = #o;
+                type Weight<E: ::sinew::layers::Element> = #weight;
+                type Bias<E: ::sinew::layers::Element> = #bias;
+            }
+        })
     }
 
-    fn struct_path(&self) -> TokenStream {
-        quote!(::sinew::layers::Dense)
+    fn struct_path(&self, layer: &Layer) -> TokenStream {
+        if let Kind::Dense { steps: Some(_), .. } = layer.kind {
+            quote!(::sinew::layers::DenseSteps)
+        } else {
+            quote!(::sinew::layers::Dense)
+        }
     }
 
     fn fields(&self) -> &'static [&'static str] {
@@ -60,7 +87,7 @@ impl Code for Dense {
 
     /// `weight` `(out, in)` (stored column-major: nalgebra's `(O, I)`), `bias` `(out)`.
     fn tensors(&self, layer: &Layer) -> Vec<Tensor> {
-        let Kind::Dense { inputs, outputs, bias } = layer.kind else { return Vec::new() };
+        let Kind::Dense { inputs, outputs, bias, .. } = layer.kind else { return Vec::new() };
         weight_and_bias(vec![outputs, inputs], true, bias.then_some(outputs))
     }
 
@@ -91,11 +118,15 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
     let mut written_inputs = None;
     let mut seen_size = false;
     let mut bias = Some(true);
+    let mut every_step = None;
     for arg in &args.list {
         match arg {
             Arg::Named { name: option, .. } if option == symbol::FROM => {}
             Arg::Named { name: option, value } if option == symbol::BIAS => {
                 bias = flag(value, &what, symbol::BIAS, errors);
+            }
+            Arg::Named { name: option, value } if option == symbol::STEPS => {
+                every_step = Some((option, steps_option(decl, value, errors)));
             }
             Arg::Named { name: option, .. } => {
                 errors.error(
@@ -104,7 +135,7 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
                         "option",
                         &option.to_string(),
                         &format!(" for `Dense` layer `{name}`"),
-                        &[symbol::BIAS],
+                        &[symbol::BIAS, symbol::STEPS],
                     ),
                 );
             }
@@ -128,9 +159,44 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
     }
     let outputs = outputs?;
     let prev = prev?;
-    let available = match prev.shape {
-        Shape::Flat(n) => n,
-        image @ Shape::Image { .. } => {
+    no_tokens(decl, "Dense", prev, errors)?;
+    let (available, steps) = match (prev.shape, every_step) {
+        (Shape::Flat(n), None) => (n, None),
+        (Shape::Flat(n), Some((option, _))) => {
+            errors.error(
+                option,
+                format!(
+                    "`Dense` layer `{name}` reads a vector, not a sequence ({}), so `{}` does not apply; remove it",
+                    prev.producer.produces(Shape::Flat(n)),
+                    symbol::STEPS
+                ),
+            );
+            return None;
+        }
+        (Shape::Sequence { t, f }, Some((_, every))) => match every? {
+            true => (f, Some(t)),
+            false => {
+                errors.error(
+                    &decl.kind,
+                    format!(
+                        "`Dense` layer `{name}` reads a sequence ({}); a dense layer cannot pick the last step: give the recurrent layer `steps = last` instead",
+                        prev.producer.produces(prev.shape)
+                    ),
+                );
+                return None;
+            }
+        },
+        (sequence @ Shape::Sequence { t, f }, None) => {
+            errors.error(
+                &decl.kind,
+                format!(
+                    "`Dense` layer `{name}` reads a sequence ({}); say which steps: `Dense({outputs}, steps = all)` applies it at every step ({t} x {f} in, {t} x {outputs} out), or give the recurrent layer `steps = last` to read only its last state",
+                    prev.producer.produces(sequence)
+                ),
+            );
+            return None;
+        }
+        (image, _) => {
             errors.error(
                 &decl.kind,
                 format!(
@@ -162,5 +228,5 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
         );
         return None;
     }
-    Some(Kind::Dense { inputs: available, outputs, bias: bias? })
+    Some(Kind::Dense { inputs: available, outputs, bias: bias?, steps })
 }

@@ -123,6 +123,6 @@ fn dropout(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
         return None;
     }
     no_activation(decl, "dropout", errors)?;
-    prev?;
+    no_tokens(decl, symbol::DROPOUT, prev?, errors)?;
     keep.map(|keep| Kind::Dropout { keep })
 }

@@ -60,6 +60,7 @@ fn flatten(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option
     }
     no_activation(decl, "flatten", errors)?;
     let prev = prev?;
+    no_tokens(decl, symbol::FLATTEN, prev, errors)?;
     if !opts.valid {
         return None;
     }

@@ -16,11 +16,13 @@ mod conv;
 mod conv_transpose;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod global_pool;
 mod pool;
+mod recurrent;
 
-use crate::model::{Call, Layer, Model, Tensor};
+use crate::model::{Call, Cell, Layer, Model, Tensor};
 use crate::symbol;
 
 pub use crate::model::Code;
@@ -48,6 +50,10 @@ pub fn by_name(name: &str) -> Option<&'static dyn Code> {
         symbol::GLOBAL_AVG_POOL => &global_pool::GlobalAvgPool,
         symbol::ADD => &add::Add,
         symbol::CONCAT => &concat::Concat,
+        symbol::EMBEDDING => &embedding::Embedding,
+        symbol::RNN => &recurrent::Recurrent(Cell::Rnn),
+        symbol::GRU => &recurrent::Recurrent(Cell::Gru),
+        symbol::LSTM => &recurrent::Recurrent(Cell::Lstm),
         _ => return None,
     })
 }

@@ -1,7 +1,7 @@
-use super::{Buffers, Layer, Store, Value};
+use super::{Buffers, Element, Layer, Shape, Store, Value, Values};
 use crate::Float;
 use crate::init::Init;
-use crate::linalg;
+use crate::linalg::{self, Gemm, Op, gemm};
 use crate::params::Layout;
 use bytemuck::Zeroable;
 use nalgebra::{SMatrix, SVector};
@@ -136,6 +136,128 @@ weight_and_bias!(
     [T: Float, const I: usize, const O: usize] Dense<T, I, O>, "Dense",
     weight: &[O, I], Layout::ColumnMajor,
     bias: &[O]
+);
+
+/// The shape of a [`DenseSteps`]: `STEPS` steps of `INPUTS` features in (`IN = T·I`), of
+/// `OUTPUTS` out (`OUT = T·O`). `network!` writes one per layer.
+pub trait DenseStepsShape: Shape {
+    /// `T`, the steps.
+    const STEPS: usize;
+    /// `I`, the features of a step in.
+    const INPUTS: usize;
+    /// `O`, the features of a step out.
+    const OUTPUTS: usize;
+    /// `W`, `(O, I)`.
+    type Weight<E: Element>: Values<E>;
+    /// `b`, `(O, 1)`.
+    type Bias<E: Element>: Values<E>;
+}
+
+/// A dense layer applied at every step of a sequence, with the same weights at every
+/// step: `z_t = W x_t + b`, PyTorch's `Linear` on a `(batch, T, features)` tensor (the
+/// many-to-many output of a recurrent network).
+///
+/// # Shapes
+/// `weight` `(O, I)` and `bias` `(O)` as [`Dense`]; input `(T·I, B)`, output `(T·O, B)`,
+/// sequences in sinew's layout (see [`Recurrent`](super::Recurrent)). Seen as `(I, B·T)`
+/// and `(O, B·T)`, each step of each sample is a column, so every pass is one product.
+///
+/// # Gradients
+/// With `G = dL/dz` over every step: `dL/dW = G xᵀ` and `dL/db = Σ G`, summed over the steps
+/// as over the samples, and `dL/dx = Wᵀ G`.
+#[derive(Clone, Debug, PartialEq, Zeroable)]
+#[zeroable(bound = "T: Float, S: DenseStepsShape")]
+pub struct DenseSteps<T: Float, S: DenseStepsShape> {
+    /// `W`, `(O, I)`.
+    pub weight: S::Weight<T>,
+    /// `b`, `(O, 1)`.
+    pub bias: S::Bias<T>,
+}
+
+/// Checks, once per shape type, that its sizes agree.
+const fn check_steps<S: DenseStepsShape>() {
+    assert!(
+        S::IN == S::STEPS * S::INPUTS
+            && S::OUT == S::STEPS * S::OUTPUTS
+            && size_of::<S::Weight<u8>>() == S::INPUTS * S::OUTPUTS
+            && size_of::<S::Bias<u8>>() == S::OUTPUTS,
+        "DenseStepsShape: sizes disagree"
+    );
+}
+
+impl<T: Float, S: DenseStepsShape> DenseSteps<T, S> {
+    /// All weights and biases zero.
+    pub fn zeroed() -> Self {
+        Zeroable::zeroed()
+    }
+
+    /// Draws `W` with `init` and sets `b = 0`.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.values_mut(), S::INPUTS, S::OUTPUTS, rng);
+        self.bias.values_mut().fill(T::zero());
+    }
+
+    /// `z = W x + b` for every step of every sample; `n` is `B·T`.
+    fn affine(&self, x: &[T], z: &mut [T], n: usize) {
+        const { check_steps::<S>() };
+        for column in z.chunks_exact_mut(S::OUTPUTS) {
+            column.copy_from_slice(self.bias.values());
+        }
+        let desc = Gemm { m: S::OUTPUTS, n, k: S::INPUTS, a: Op::N, b: Op::N, accumulate: true };
+        gemm(desc, self.weight.values(), x, z);
+    }
+}
+
+impl<T: Float, S: DenseStepsShape, const B: usize> Layer<T, B> for DenseSteps<T, S> {
+    type Input = S::Input<T, B>;
+    type Output = S::Output<T, B>;
+    type Inference = Value<S::Output<T, B>>;
+    type Training = Buffers<S::Output<T, B>>;
+
+    fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        self.affine(x.values(), ws.value.values_mut(), B * S::STEPS);
+    }
+
+    fn forward_train<R: Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        _: usize,
+        _: &mut R,
+    ) {
+        self.affine(x.values(), tw.value.values_mut(), B * S::STEPS);
+    }
+
+    fn backward(
+        &self,
+        x: &Self::Input,
+        tw: &mut Self::Training,
+        grads: Option<&mut Self>,
+        dx: Option<(&mut Self::Input, Store)>,
+        _: usize,
+    ) {
+        let (i, o, n) = (S::INPUTS, S::OUTPUTS, B * S::STEPS);
+        if let Some(grads) = grads {
+            let desc = Gemm { m: o, n: i, k: n, a: Op::N, b: Op::T, accumulate: false };
+            gemm(desc, tw.grad.values(), x.values(), grads.weight.values_mut());
+            let bias = grads.bias.values_mut();
+            bias.fill(T::zero());
+            for column in tw.grad.values().chunks_exact(o) {
+                bias.iter_mut().zip(column).for_each(|(b, &g)| *b += g);
+            }
+        }
+        if let Some((dx, store)) = dx {
+            let desc = Gemm { m: i, n, k: o, a: Op::T, b: Op::N, accumulate: store == Store::Add };
+            gemm(desc, self.weight.values(), tw.grad.values(), dx.values_mut());
+        }
+    }
+}
+
+// Tensors `weight` (PyTorch's `(out, in)`) and `bias`, as `Dense`'s.
+weight_and_bias!(
+    [T: Float, S: DenseStepsShape] DenseSteps<T, S>, "DenseSteps",
+    weight: &[S::OUTPUTS, S::INPUTS], Layout::ColumnMajor,
+    bias: &[S::OUTPUTS]
 );
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub use conv::{
     Conv2d, Conv2dBuffers, ConvInference, ConvShape, ConvTranspose2d, ConvTransposeBuffers, Geometry, col2im,
     conv_output_size, conv_transpose_output_size, im2col,
 };
-pub use dense::Dense;
+pub use dense::{Dense, DenseSteps, DenseStepsShape};
 pub use dropout::{Dropout, DropoutBuffers, DropoutShape};
 pub use embedding::{Embedding, EmbeddingShape};
 pub use global_pool::GlobalAvgPool;
