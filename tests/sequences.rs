@@ -158,3 +158,117 @@ fn a_masked_language_model_passes_a_gradient_check() {
     let report = check_gradients(&mut net, &ids, &targets, &StepCrossEntropy, 2, 1e-6, &mut tw);
     assert!(report.max_relative_error() < 1e-6, "{report:?}");
 }
+
+/// Clipping by global norm: the step of `Sgd(lr = 1)` wrapped in `ClipGradNorm` moves every
+/// parameter by exactly `−g · max / (‖g‖ + 10⁻⁶)`, with `g` from central differences
+/// (PyTorch's `clip_grad_norm_`), and leaves gradients under the threshold alone.
+#[test]
+fn clipping_scales_the_central_difference_gradient() {
+    use sinew::optim::{ClipGradNorm, Sgd, global_norm};
+    let net0 = Stacked::<f64>::init(&mut sinew::rng(8));
+    let x = SMatrix::<f64, 6, 3>::from_fn(|i, j| ((i * 5 + j * 11) as f64 * 0.29).cos());
+    let y = [0, 1, 1];
+    // Central differences of the loss, tensor by tensor.
+    let loss_at = |net: &mut Stacked<f64>| {
+        let mut tw = StackedTrainWorkspace::<3, f64>::zeroed();
+        let out = *net.forward_train(&x, &mut tw, &mut sinew::rng(0));
+        SoftmaxCrossEntropy.value(&out, &y)
+    };
+    let mut numeric = Stacked::<f64>::zeroed();
+    let mut net = net0.clone();
+    for i in 0..Stacked::<f64>::TENSORS.len() {
+        for e in 0..net.tensor(i).len() {
+            let v = net.tensor(i)[e];
+            net.tensor_mut(i)[e] = v + 1e-6;
+            let up = loss_at(&mut net);
+            net.tensor_mut(i)[e] = v - 1e-6;
+            let down = loss_at(&mut net);
+            net.tensor_mut(i)[e] = v;
+            numeric.tensor_mut(i)[e] = (up - down) / 2e-6;
+        }
+    }
+    let norm = global_norm(&numeric);
+    assert!(norm > 0.05, "the test needs a gradient to clip ({norm})");
+    let max = norm / 4.0;
+    let mut clipped = ClipGradNorm::new(Sgd::new(1.0), max);
+    let mut net = net0.clone();
+    let mut tw = StackedTrainWorkspace::<3, f64>::zeroed();
+    net.train_step(&x, &y, &SoftmaxCrossEntropy, &mut clipped, &mut tw, &mut sinew::rng(0)).unwrap();
+    assert!((clipped.last_norm() - norm).abs() < 1e-6 * norm, "{} vs {norm}", clipped.last_norm());
+    let scale = max / (norm + 1e-6);
+    for i in 0..Stacked::<f64>::TENSORS.len() {
+        for e in 0..net.tensor(i).len() {
+            let step = net0.tensor(i)[e] - net.tensor(i)[e];
+            let want = numeric.tensor(i)[e] * scale;
+            assert!((step - want).abs() < 1e-6 * norm * scale, "tensor {i} entry {e}: {step} vs {want}");
+        }
+    }
+    // Under the threshold, the inner optimizer sees the gradients as they are.
+    let mut loose = ClipGradNorm::new(Sgd::new(1.0), 10.0 * norm);
+    let mut plain = Sgd::new(1.0);
+    let (mut a, mut b) = (net0.clone(), net0.clone());
+    a.train_step(&x, &y, &SoftmaxCrossEntropy, &mut loose, &mut tw, &mut sinew::rng(0)).unwrap();
+    b.train_step(&x, &y, &SoftmaxCrossEntropy, &mut plain, &mut tw, &mut sinew::rng(0)).unwrap();
+    assert_eq!(a, b);
+    // A norm that means nothing is refused before training.
+    assert!(
+        sinew::optim::Optimizer::<f64, Stacked<f64>>::check(&ClipGradNorm::<_, Stacked<f64>>::new(
+            Sgd::new(1.0),
+            f64::NAN
+        ))
+        .is_err()
+    );
+}
+
+network! {
+    /// A character model with a GRU.
+    pub struct CharGru {
+        input: Tokens(6, vocab = 5),
+        emb: Embedding(3),
+        rnn: Gru(4),
+        out: Dense(5, steps = all),
+    }
+}
+
+network! {
+    /// A character model with an LSTM.
+    pub struct CharLstm {
+        input: Tokens(6, vocab = 5),
+        emb: Embedding(3),
+        rnn: Lstm(4),
+        out: Dense(5, steps = all),
+    }
+}
+
+/// Stepping the generator through a sequence gives the logits of the whole network's
+/// forward pass at every step: the carried state is the layer's.
+macro_rules! stepping_matches_forward {
+    ($net:ident, $workspace:ident) => {{
+        let net = $net::<f64>::init(&mut sinew::rng(3));
+        let tokens = [0usize, 3, 1, 4, 4, 2];
+        let x = SMatrix::<f64, 6, 1>::from_iterator(tokens.iter().map(|&t| t as f64));
+        let mut ws = $workspace::<1, f64>::zeroed();
+        let logits = *net.forward(&x, &mut ws);
+        let mut generator = sinew::generate::Generator::new();
+        for (t, &token) in tokens.iter().enumerate() {
+            generator.next(&net.emb, &net.rnn, &net.out, token, 1.0, &mut sinew::rng(0));
+            for (a, b) in generator.logits().iter().zip(&logits.as_slice()[t * 5..][..5]) {
+                assert!((a - b).abs() < 1e-12, "step {t}: {a} vs {b}");
+            }
+        }
+        // The same seed draws the same sequence; another seed, most likely another.
+        let mut names = [[0usize; 6]; 2];
+        let lens: Vec<usize> = (0..2)
+            .map(|i| {
+                generator.generate(&net.emb, &net.rnn, &net.out, 0, 0, 1.0, &mut names[i], &mut sinew::rng(9))
+            })
+            .collect();
+        assert_eq!((lens[0], names[0]), (lens[1], names[1]));
+    }};
+}
+
+#[test]
+fn generation_steps_through_the_network_s_own_arithmetic() {
+    stepping_matches_forward!(CharGru, CharGruWorkspace);
+    stepping_matches_forward!(CharLstm, CharLstmWorkspace);
+}

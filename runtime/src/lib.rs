@@ -42,6 +42,7 @@ pub mod data;
 pub mod embed;
 pub mod fastmath;
 mod float;
+pub mod generate;
 pub mod gradcheck;
 pub mod init;
 #[cfg(feature = "io")]

@@ -334,12 +334,43 @@ pub struct StepCrossEntropy;
 
 /// The targets of [`StepCrossEntropy`] for `S` steps of `B` samples: a class per step, and a
 /// mask, 1 where the step counts and 0 where it is padding.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+#[zeroable(bound = "T: Float")]
 pub struct StepTargets<T: Float, const S: usize, const B: usize> {
     /// The class of every step, `(S, B)`.
     pub classes: SMatrix<T, S, B>,
     /// 1 or 0 for every step, `(S, B)`.
     pub mask: SMatrix<T, S, B>,
+}
+
+/// The steps of the first `samples` columns that count in `targets`, and how many of them
+/// the largest logit gets right: per-step accuracy is their ratio.
+///
+/// # Panics
+/// If `N` is not a multiple of `S`, or `samples` is larger than `B`.
+pub fn step_accuracy<T: Float, const N: usize, const S: usize, const B: usize>(
+    output: &SMatrix<T, N, B>,
+    targets: &StepTargets<T, S, B>,
+    samples: usize,
+) -> (usize, usize) {
+    assert!(
+        S > 0 && N.is_multiple_of(S) && samples <= B,
+        "{N} outputs are not {S} steps of logits for {samples} samples"
+    );
+    let k = N / S;
+    let (mut right, mut counted) = (0, 0);
+    for j in 0..samples {
+        for t in 0..S {
+            if targets.mask[(t, j)] == T::zero() {
+                continue;
+            }
+            let z = &output.as_slice()[(j * S + t) * k..][..k];
+            let best = (1..k).fold(0, |best, c| if z[c] > z[best] { c } else { best });
+            counted += 1;
+            right += usize::from(best as f64 == targets.classes[(t, j)].as_f64());
+        }
+    }
+    (right, counted)
 }
 
 impl StepCrossEntropy {

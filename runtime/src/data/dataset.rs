@@ -54,6 +54,33 @@ impl<T: Float, const K: usize> Target<T> for [T; K] {
     }
 }
 
+/// A class at each of `S` steps of a sequence, and how many of the steps count: a
+/// variable-length sequence padded to `S`, whose steps from `len` on are padding (the mask
+/// [`StepCrossEntropy`](crate::loss::StepCrossEntropy) takes is `len` ones, then zeros).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepClasses<const S: usize> {
+    /// The class of every step (padding steps: any, usually 0).
+    pub classes: [usize; S],
+    /// The steps that count, `0..=S`.
+    pub len: usize,
+}
+
+impl<T: Float, const S: usize> Target<T> for StepClasses<S> {
+    type Batch<const B: usize> = crate::loss::StepTargets<T, S, B>;
+
+    fn put<const B: usize>(&self, batch: &mut Self::Batch<B>, column: usize) {
+        for (t, &class) in self.classes.iter().enumerate() {
+            batch.classes[(t, column)] = T::cast(class as f64);
+            batch.mask[(t, column)] = if t < self.len { T::one() } else { T::zero() };
+        }
+    }
+
+    /// None: a sequence has a class per step, not one.
+    fn class(&self) -> Option<usize> {
+        None
+    }
+}
+
 /// `B` samples as a network takes them: features one column per sample, and targets.
 /// Only the first `samples` columns are real; the rest are zero padding, which
 /// [`Loss::gradient_partial`](crate::loss::Loss::gradient_partial) and the metrics ignore.

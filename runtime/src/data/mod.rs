@@ -17,7 +17,7 @@ mod error;
 pub mod idx;
 
 #[cfg(feature = "data")]
-pub use dataset::{Batch, Batches, Dataset, Fold, Target};
+pub use dataset::{Batch, Batches, Dataset, Fold, StepClasses, Target};
 #[cfg(feature = "data")]
 pub use error::DataError;
 

@@ -251,55 +251,120 @@ impl<T: Float, S: RecurrentShape> Recurrent<T, S> {
                 let ph = &step[s * gh..][..gh];
                 let previous = (t > 0).then(|| &before[((t - 1) * b + s) * h..][..h]);
                 let state = &mut now[s * h..][..h];
-                let mut gate = gates.as_deref_mut().map(|g| &mut g[(t * b + s) * gh..][..gh]);
-                match S::CELL {
-                    Cell::Rnn => {
-                        for u in 0..h {
-                            state[u] = (pi[u] + ph[u]).tanh();
-                        }
-                    }
-                    Cell::Gru => {
-                        let hn = &mut extra_now[s * h..][..h];
-                        for u in 0..h {
-                            let r = sigmoid(pi[u] + ph[u]);
-                            let z = sigmoid(pi[h + u] + ph[h + u]);
-                            let n = (pi[2 * h + u] + r * ph[2 * h + u]).tanh();
-                            let old = previous.map_or(T::zero(), |p| p[u]);
-                            state[u] = (T::one() - z) * n + z * old;
-                            hn[u] = ph[2 * h + u];
-                            if let Some(g) = gate.as_deref_mut() {
-                                (g[u], g[h + u], g[2 * h + u]) = (r, z, n);
-                            }
-                        }
-                    }
-                    Cell::Lstm => {
-                        let old_cell = (t > 0).then(|| &extra_before[((t - 1) * b + s) * h..][..h]);
-                        let cell = &mut extra_now[s * h..][..h];
-                        for u in 0..h {
-                            let i = sigmoid(pi[u] + ph[u]);
-                            let fg = sigmoid(pi[h + u] + ph[h + u]);
-                            let g = (pi[2 * h + u] + ph[2 * h + u]).tanh();
-                            let o = sigmoid(pi[3 * h + u] + ph[3 * h + u]);
-                            let c = fg * old_cell.map_or(T::zero(), |c| c[u]) + i * g;
-                            cell[u] = c;
-                            state[u] = o * c.tanh();
-                            if let Some(gv) = gate.as_deref_mut() {
-                                (gv[u], gv[h + u], gv[2 * h + u], gv[3 * h + u]) = (i, fg, g, o);
-                            }
-                        }
-                    }
-                }
-                if S::CELL == Cell::Rnn
-                    && let Some(g) = gate
-                {
-                    g.copy_from_slice(state);
-                }
+                let gate = gates.as_deref_mut().map(|g| &mut g[(t * b + s) * gh..][..gh]);
+                let old_cell =
+                    (t > 0 && S::CELL == Cell::Lstm).then(|| &extra_before[((t - 1) * b + s) * h..][..h]);
+                let extra = &mut extra_now[s * h * S::CELL.extra()..][..h * S::CELL.extra()];
+                Self::cell(pi, ph, previous, old_cell, state, extra, gate);
                 if S::EVERY_STEP {
                     value[(s * t_max + t) * h..][..h].copy_from_slice(state);
                 } else if t + 1 == t_max {
                     value[s * h..][..h].copy_from_slice(state);
                 }
             }
+        }
+    }
+
+    /// One step of one sample: the new state into `state` from the input projection `pi`
+    /// (`W_ih x + b_ih`) and the recurrent one `ph` (`W_hh h + b_hh`), given the previous
+    /// state (`None`: zero) and, for the LSTM, the previous cell state. `extra` receives
+    /// the GRU's `W_hn h + b_hn` or the LSTM's new cell state (empty for the RNN), `gate`
+    /// (when given) the gate values backward needs.
+    #[inline(always)]
+    fn cell(
+        pi: &[T],
+        ph: &[T],
+        previous: Option<&[T]>,
+        old_cell: Option<&[T]>,
+        state: &mut [T],
+        extra: &mut [T],
+        mut gate: Option<&mut [T]>,
+    ) {
+        let h = S::HIDDEN;
+        match S::CELL {
+            Cell::Rnn => {
+                for u in 0..h {
+                    state[u] = (pi[u] + ph[u]).tanh();
+                }
+                if let Some(g) = gate {
+                    g.copy_from_slice(state);
+                }
+            }
+            Cell::Gru => {
+                for u in 0..h {
+                    let r = sigmoid(pi[u] + ph[u]);
+                    let z = sigmoid(pi[h + u] + ph[h + u]);
+                    let n = (pi[2 * h + u] + r * ph[2 * h + u]).tanh();
+                    let old = previous.map_or(T::zero(), |p| p[u]);
+                    state[u] = (T::one() - z) * n + z * old;
+                    extra[u] = ph[2 * h + u];
+                    if let Some(g) = gate.as_deref_mut() {
+                        (g[u], g[h + u], g[2 * h + u]) = (r, z, n);
+                    }
+                }
+            }
+            Cell::Lstm => {
+                for u in 0..h {
+                    let i = sigmoid(pi[u] + ph[u]);
+                    let fg = sigmoid(pi[h + u] + ph[h + u]);
+                    let g = (pi[2 * h + u] + ph[2 * h + u]).tanh();
+                    let o = sigmoid(pi[3 * h + u] + ph[3 * h + u]);
+                    let c = fg * old_cell.map_or(T::zero(), |c| c[u]) + i * g;
+                    extra[u] = c;
+                    state[u] = o * c.tanh();
+                    if let Some(gv) = gate.as_deref_mut() {
+                        (gv[u], gv[h + u], gv[2 * h + u], gv[3 * h + u]) = (i, fg, g, o);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One step for one sample, carrying the state: for generating a sequence one step at
+    /// a time (a character model sampling its next character). `x` is the step's `F`
+    /// features; `state` the `H` values of the state (zero before the first step), and for
+    /// the LSTM `cell` its `H` cell values (unused otherwise); both are updated in place.
+    /// `gates` holds `2·G·H` values of scratch and `states` `3·H`. Allocates nothing; the
+    /// same arithmetic as [`Layer::forward`], step by step.
+    ///
+    /// # Panics
+    /// If the slices do not have those sizes.
+    pub fn step(&self, x: &[T], state: &mut [T], cell: &mut [T], gates: &mut [T], states: &mut [T]) {
+        const { check_shape::<S>() };
+        let (f, h, gh) = (S::FEATURES, S::HIDDEN, Self::GH);
+        assert!(
+            x.len() == f
+                && state.len() == h
+                && cell.len() == h
+                && gates.len() == 2 * gh
+                && states.len() == 3 * h,
+            "Recurrent::step: {f} features, {h} state values, {h} cell values, {} and {} scratch values",
+            2 * gh,
+            3 * h
+        );
+        let (pi, ph) = gates.split_at_mut(gh);
+        let (previous, rest) = states.split_at_mut(h);
+        let (old_cell, extra) = rest.split_at_mut(h);
+        pi.copy_from_slice(self.bias_ih.values());
+        gemm(
+            Gemm { m: gh, n: 1, k: f, a: Op::T, b: Op::N, accumulate: true },
+            self.weight_ih.values(),
+            x,
+            pi,
+        );
+        ph.copy_from_slice(self.bias_hh.values());
+        gemm(
+            Gemm { m: gh, n: 1, k: h, a: Op::T, b: Op::N, accumulate: true },
+            self.weight_hh.values(),
+            state,
+            ph,
+        );
+        previous.copy_from_slice(state);
+        old_cell.copy_from_slice(cell);
+        let extra = &mut extra[..h * S::CELL.extra()];
+        Self::cell(pi, ph, Some(previous), Some(old_cell), state, extra, None);
+        if S::CELL == Cell::Lstm {
+            cell.copy_from_slice(extra);
         }
     }
 }

@@ -15,6 +15,8 @@
 //! These follow PyTorch's `torch.optim` exactly (the first momentum step takes `v = g`),
 //! so results can be compared number for number.
 //!
+//! **Gradient clipping** by global norm wraps any of them: [`ClipGradNorm`].
+//!
 //! **Weight decay** (L2 regularisation) adds `λ/2 ‖W‖²` to the loss, i.e. `λ W` to the
 //! gradient of every [`Role::Weight`] tensor; biases are decayed only with
 //! `decay_biases`. [`Adam`] can instead decay decoupled from the gradient (AdamW).
@@ -22,12 +24,14 @@
 mod adam;
 #[cfg(feature = "host")]
 mod adam_simd;
+mod clip;
 mod rmsprop;
 mod schedule;
 
 mod sgd;
 
 pub use adam::{Adam, AdamConfig, AdamUpdate};
+pub use clip::{ClipGradNorm, global_norm};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::Schedule;
 pub use sgd::{Momentum, MomentumConfig, Sgd};
