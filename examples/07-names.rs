@@ -5,8 +5,13 @@
 //! scores 2.81) and 10 names sampled one letter at a time.
 //!
 //! ```sh
-//! cargo run --release --example 07-names [-- --epochs 15]
+//! cargo run --release --example 07-names [-- --epochs 15] [--export PATH]
+//! cargo run --release --example 07-names -- --check FIRMWARE_OUTPUT WEIGHTS
 //! ```
+//!
+//! `--export` also writes the trained weights (the firmware's `names` binary embeds them);
+//! `--check` compares the names the firmware printed under QEMU with those the host samples
+//! from the same weights and seed, and fails unless they are identical.
 //!
 //! Tokens: 0 marks the start and the end of a name, 1..=26 are `a..=z`. A name of `n`
 //! letters is the input `0 c1 .. cn` and the target `c1 .. cn 0`, padded to 12 steps; the
@@ -68,8 +73,46 @@ fn per_character(net: &Names, data: &Dataset<f32, STEPS, StepClasses<STEPS>>) ->
     (nats / steps as f64, right as f64 / steps as f64)
 }
 
+/// The 10 names sampled at temperature 1 with seed 2026, as the firmware samples them.
+fn sample_names(net: &Names) -> Vec<String> {
+    let mut generator = Generator::new();
+    let mut letters = [0usize; STEPS];
+    let mut rng = sinew::rng(2026);
+    (0..10)
+        .map(|_| {
+            let len = generator.generate(&net.emb, &net.rnn, &net.out, 0, 0, 1.0, &mut letters, &mut rng);
+            letters[..len].iter().map(|&c| char::from(b'a' + (c - 1) as u8)).collect()
+        })
+        .collect()
+}
+
+/// `--check OUTPUT WEIGHTS`: the firmware's names against the host's.
+fn check(output: &str, weights: &str) -> Result<(), Box<dyn Error>> {
+    let mut net = Names::<f32>::boxed_zeroed();
+    sinew::io::load(weights, &mut *net)?;
+    let printed: Vec<String> = std::fs::read_to_string(output)?
+        .lines()
+        .filter_map(|l| l.strip_prefix("name ")?.split(' ').next().map(String::from))
+        .collect();
+    let host = sample_names(&net);
+    println!("firmware: {}
+host:     {}", printed.join(", "), host.join(", "));
+    if printed != host {
+        return Err("the firmware's names differ from the host's".into());
+    }
+    println!("the firmware's 10 names are the host's");
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
-    let epochs = match std::env::args().skip_while(|a| a != "--epochs").nth(1) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, output, weights] = args.as_slice()
+        && flag == "--check"
+    {
+        return check(output, weights);
+    }
+    let value = |name: &str| args.iter().skip_while(|a| *a != name).nth(1);
+    let epochs = match value("--epochs") {
         Some(n) => n.parse()?,
         None => 15,
     };
@@ -98,15 +141,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("loss per character: train {train_loss:.3} nats, dev {dev_loss:.3} nats");
     println!("dev accuracy of the next letter: {dev_accuracy:.3}");
 
-    let mut generator = Generator::new();
-    let mut sampled = Vec::new();
-    let mut letters = [0usize; STEPS];
-    let mut rng = sinew::rng(2026);
-    for _ in 0..10 {
-        let len = generator.generate(&net.emb, &net.rnn, &net.out, 0, 0, 1.0, &mut letters, &mut rng);
-        sampled.push(letters[..len].iter().map(|&c| char::from(b'a' + (c - 1) as u8)).collect::<String>());
+    println!("10 names sampled at temperature 1 (seed 2026): {}", sample_names(&net).join(", "));
+    if let Some(path) = value("--export") {
+        sinew::io::save(path, &*net)?;
+        println!("wrote {path}");
     }
-    println!("10 names sampled at temperature 1 (seed 2026): {}", sampled.join(", "));
 
     if dev_loss > 2.0 {
         return Err(format!("dev loss {dev_loss:.3} nats per character is above 2.0").into());

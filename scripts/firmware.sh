@@ -115,6 +115,22 @@ for target in $m3 $m4; do
     done
 done
 
+step "firmware: the name generator of 07-names on the M4F (weights in flash, names identical to the host's)"
+cargo run --release --example 07-names -- --export firmware/weights/names.safetensors | tail -3
+cd "$root/firmware"
+cargo clippy --release --features names --bin names --target $m4 -- -D warnings
+cargo build --release --features names --bin names --target $m4
+if "$tools/llvm-nm" target/$m4/release/names | grep -E '__rust_alloc|__rdl_|__rg_alloc'; then
+    echo "error: the names firmware links an allocator" >&2
+    exit 1
+fi
+printf '%-22s %-6s ' "$m4" names
+"$tools/llvm-size" target/$m4/release/names | tail -1 | awk '{ printf "text %7d  data %5d  bss %6d\n", $1, $2, $3 }'
+run mps2-an386 cortex-m4 target/$m4/release/names "$out/names-m4.txt"
+grep -E '^name' "$out/names-m4.txt" | sed 's|^|  [mps2-an386] |'
+cd "$root"
+target/release/examples/07-names --check "$out/names-m4.txt" firmware/weights/names.safetensors
+
 step "firmware: build time with a 101,770-parameter network embedded (weights decoded by the compiler)"
 target/release/examples/04-firmware big-weights firmware/weights/big.safetensors
 cd "$root/firmware"
