@@ -95,8 +95,12 @@ fn check(output: &str, weights: &str) -> Result<(), Box<dyn Error>> {
         .filter_map(|l| l.strip_prefix("name ")?.split(' ').next().map(String::from))
         .collect();
     let host = sample_names(&net);
-    println!("firmware: {}
-host:     {}", printed.join(", "), host.join(", "));
+    println!(
+        "firmware: {}
+host:     {}",
+        printed.join(", "),
+        host.join(", ")
+    );
     if printed != host {
         return Err("the firmware's names differ from the host's".into());
     }

@@ -82,6 +82,37 @@ network! {
     }
 }
 
+network! {
+    /// A language model over token ids: embedding, a GRU and an LSTM stacked, a dense layer at
+    /// every step.
+    pub struct Chars {
+        input: Tokens(12, vocab = 27),
+        emb: Embedding(8),
+        gru: Gru(16),
+        lstm: Lstm(16),
+        out: Dense(27, steps = all),
+    }
+}
+
+network! {
+    /// A character model that generates: embedding, LSTM, a dense layer at every step.
+    pub struct Speller {
+        input: Tokens(12, vocab = 27),
+        emb: Embedding(8),
+        rnn: Lstm(16),
+        out: Dense(27, steps = all),
+    }
+}
+
+network! {
+    /// A tanh RNN's last state over a sequence of features.
+    pub struct Rows {
+        input: Sequence(8, 4),
+        rnn: Rnn(8, steps = last),
+        out: Dense(3),
+    }
+}
+
 // One test function: the counters are global, and tests run on parallel threads.
 #[test]
 fn hot_paths_allocate_nothing() {
@@ -168,6 +199,43 @@ fn hot_paths_allocate_nothing() {
         net.backward(&*x, &mut tw, Some(&mut *dx));
     });
     assert_eq!(graph, (0, 0), "a graph network allocated");
+
+    // Sequences: embedding, stacked recurrent layers, per-step dense and loss with a mask,
+    // backpropagation through time, clipped Adam; and generation, one token at a time.
+    let mut net = Chars::<f32>::boxed_init(&mut rng);
+    let mut ws = CharsWorkspace::<16>::boxed();
+    let mut tw = CharsTrainWorkspace::<16>::boxed();
+    let mut clipped = sinew::optim::ClipGradNorm::new(Adam::<f32, Chars>::new(AdamConfig::default()), 1e-3);
+    let ids = Box::new(SMatrix::<f32, 12, 16>::from_fn(|t, j| ((t * 5 + j * 3) % 27) as f32));
+    let targets = sinew::loss::StepTargets {
+        classes: SMatrix::<f32, 12, 16>::from_fn(|t, j| ((t * 7 + j) % 27) as f32),
+        mask: SMatrix::<f32, 12, 16>::from_fn(|t, j| if t < 4 + j % 8 { 1.0 } else { 0.0 }),
+    };
+    let loss = sinew::loss::StepCrossEntropy;
+    net.train_step(&*ids, &targets, &loss, &mut clipped, &mut tw, &mut rng).unwrap();
+    net.forward(&*ids, &mut ws);
+    let speller = Speller::<f32>::boxed_init(&mut rng);
+    let mut generator = sinew::generate::Generator::new();
+    let mut letters = [0usize; 12];
+    let sequences = count(|| {
+        std::hint::black_box(net.forward(&*ids, &mut ws));
+        net.train_step(&*ids, &targets, &loss, &mut clipped, &mut tw, &mut rng).unwrap();
+        let n =
+            generator.generate(&speller.emb, &speller.rnn, &speller.out, 0, 0, 1.0, &mut letters, &mut rng);
+        std::hint::black_box(n);
+    });
+    assert_eq!(sequences, (0, 0), "sequence layers, clipping or generation allocated");
+    assert!(clipped.last_norm() > 1e-3, "the gradients were clipped");
+    let mut net = Rows::<f32>::boxed_init(&mut rng);
+    let mut tw = RowsTrainWorkspace::<4>::boxed();
+    let mut sgd = Sgd::new(0.01);
+    let x = SMatrix::<f32, 32, 4>::repeat(0.3);
+    let y = [0, 1, 2, 0];
+    net.train_step(&x, &y, &SoftmaxCrossEntropy, &mut sgd, &mut tw, &mut rng).unwrap();
+    let rnn = count(|| {
+        net.train_step(&x, &y, &SoftmaxCrossEntropy, &mut sgd, &mut tw, &mut rng).unwrap();
+    });
+    assert_eq!(rnn, (0, 0), "a tanh RNN allocated");
 
     // The counter itself works.
     let boxed = count(|| {

@@ -158,6 +158,32 @@ fn byte_counts_of_a_graph() {
     assert_eq!(GraphWorkspace::<2>::BYTES, ws * 4);
 }
 
+network! {
+    /// Sequences: the macro's byte counts of an embedding, a GRU, an LSTM and a dense layer at
+    /// every step are asserted equal to `size_of` of the generated types at compile time.
+    #[budget(flash = 64K, ram = 256K, batch = 4, optimizer = Adam)]
+    pub struct Sequences {
+        input: Tokens(6, vocab = 11),
+        emb: Embedding(5),
+        gru: Gru(7),
+        lstm: Lstm(3, steps = all),
+        out: Dense(11, steps = all),
+    }
+}
+
+#[test]
+fn byte_counts_of_sequence_layers() {
+    // emb 11·5; gru 3·7 (5 + 7 + 2); lstm 4·3 (7 + 3 + 2); out 11·3 + 11.
+    let values = 55 + 21 * 14 + 12 * 12 + 44;
+    assert_eq!(Sequences::<f32>::PARAMETER_BYTES, values * 4);
+    // Inference at B = 1: emb 6·5; each recurrent layer its output (6·H), input projections
+    // and states of every step (6·G·H, 6·H, and 6·H more for the GRU's and the LSTM's extra
+    // values) and one step's projections (G·H); out 6·11.
+    let gru = 6 * 7 + 6 * 21 + 6 * 7 + 6 * 7 + 21;
+    let lstm = 6 * 3 + 6 * 12 + 6 * 3 + 6 * 3 + 12;
+    assert_eq!(SequencesWorkspace::<1>::BYTES, (30 + gru + lstm + 66) * 4);
+}
+
 #[test]
 fn tiny_fits() {
     assert_eq!(Tiny::<f32>::PARAMETER_BYTES, (2 * 4 + 4 + 4 + 1) * 4);
