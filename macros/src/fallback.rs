@@ -92,6 +92,9 @@ pub fn stub(net: &Network, io: Option<(usize, usize)>) -> TokenStream {
                 fn gradients<const __B: usize>(_: &#train<__B, __T>) -> &#grads_ty {
                     ::core::unreachable!()
                 }
+                fn gradients_mut<const __B: usize>(_: &mut #train<__B, __T>) -> &mut #grads_ty {
+                    ::core::unreachable!()
+                }
             }
         }
     });

@@ -460,13 +460,234 @@ impl<T: Float, const N: usize, const S: usize, const B: usize> Loss<T, N, B, SMa
     }
 }
 
+/// Softmax cross-entropy at every pixel of an image of logits (semantic segmentation): the
+/// output is `(K·P, B)`, `K` channels of `P = h·w` pixels each in NCHW order, and every pixel
+/// has a class; the loss is the mean over the pixels, then over the samples,
+/// `(1/m) Σ_samples (1/P) Σ_pixels −log softmax_c(z[:, pixel])[class]`, PyTorch's
+/// `F.cross_entropy(out, y)` on `(batch, K, H, W)` logits.
+///
+/// Targets: a `(P, B)` matrix of classes, one per pixel in row-major order, stored as numbers of
+/// the network's scalar type.
+///
+/// ```
+/// use sinew::{loss::{Loss, PixelCrossEntropy}, SMatrix};
+/// // 2 classes over 2 pixels, one sample: logits equal, so −log ½ at each pixel.
+/// let z = SMatrix::<f64, 4, 1>::zeros();
+/// let y = SMatrix::<f64, 2, 1>::new(0.0, 1.0);
+/// let mut g = SMatrix::<f64, 4, 1>::zeros();
+/// assert!((PixelCrossEntropy.gradient(&z, &y, &mut g) - 2f64.ln()).abs() < 1e-12);
+/// // channel 0 at both pixels, then channel 1: (p − onehot) / 2 pixels
+/// assert_eq!(g.as_slice(), &[-0.25, 0.25, 0.25, -0.25]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PixelCrossEntropy;
+
+impl PixelCrossEntropy {
+    fn run<T: Float, const N: usize, const P: usize, const B: usize>(
+        output: &SMatrix<T, N, B>,
+        classes: &SMatrix<T, P, B>,
+        samples: usize,
+        mut grad: Option<&mut SMatrix<T, N, B>>,
+    ) -> T {
+        check_samples::<B>(samples);
+        assert!(P > 0 && N.is_multiple_of(P), "{N} outputs are not channels of {P} pixels");
+        let k = N / P;
+        let scale = T::one() / T::cast((samples * P) as f64);
+        let mut sum = T::zero();
+        for j in 0..B {
+            let z = &output.as_slice()[j * N..][..N];
+            let g = grad.as_deref_mut().map(|g| &mut g.as_mut_slice()[j * N..][..N]);
+            if j >= samples {
+                if let Some(g) = g {
+                    g.fill(T::zero());
+                }
+                continue;
+            }
+            let mut g = g;
+            for p in 0..P {
+                let id = classes[(p, j)].as_f64();
+                assert!(
+                    id >= 0.0 && id < k as f64 && (id as usize) as f64 == id,
+                    "pixel {p} of sample {j} has class {id}, but the output has {k} channels (classes 0..{k})"
+                );
+                let label = id as usize;
+                let (mut max, mut total) = (z[p], T::zero());
+                for c in 1..k {
+                    if z[c * P + p] > max {
+                        max = z[c * P + p];
+                    }
+                }
+                for c in 0..k {
+                    total += (z[c * P + p] - max).exp();
+                }
+                let lse = total.ln();
+                sum += max + lse - z[label * P + p];
+                if let Some(g) = g.as_deref_mut() {
+                    for c in 0..k {
+                        let prob = (z[c * P + p] - max - lse).exp();
+                        g[c * P + p] = (prob - if c == label { T::one() } else { T::zero() }) * scale;
+                    }
+                }
+            }
+        }
+        sum * scale
+    }
+}
+
+impl<T: Float, const N: usize, const P: usize, const B: usize> Loss<T, N, B, SMatrix<T, P, B>>
+    for PixelCrossEntropy
+{
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, P, B>, samples: usize) -> T {
+        Self::run(output, target, samples, None)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, P, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        Self::run(output, target, samples, Some(grad))
+    }
+}
+
+/// The triplet loss of face verification (FaceNet), over the outputs of one network applied
+/// to anchors `a`, positives `p` and negatives `n` (one column per triplet):
+/// `(1/m) Σ max(‖a − p‖² − ‖a − n‖² + margin, 0)`, with squared Euclidean distances. A triplet
+/// that satisfies the margin contributes 0 and no gradient. Train with
+/// [`train_step_shared`](crate::model::train_step_shared).
+///
+/// ```
+/// use sinew::{loss::TripletLoss, SMatrix};
+/// let a = SMatrix::<f64, 2, 1>::new(0.0, 0.0);
+/// let p = SMatrix::<f64, 2, 1>::new(1.0, 0.0); // ‖a − p‖² = 1
+/// let n = SMatrix::<f64, 2, 1>::new(0.0, 1.0); // ‖a − n‖² = 1
+/// let (mut ga, mut gp, mut gn) = (SMatrix::zeros(), SMatrix::zeros(), SMatrix::zeros());
+/// let loss = TripletLoss { margin: 0.2 }.gradient(&a, &p, &n, 1, &mut ga, &mut gp, &mut gn);
+/// assert!((loss - 0.2).abs() < 1e-12);
+/// assert_eq!(ga, SMatrix::<f64, 2, 1>::new(-2.0, 2.0)); // 2 (n − p)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TripletLoss {
+    /// `α`, how much nearer the positive must be than the negative.
+    pub margin: f64,
+}
+
+impl TripletLoss {
+    /// The loss over the first `samples` triplets, and its gradients with respect to each
+    /// output written into `ga`, `gp`, `gn` (zero for inactive triplets and padding):
+    /// `2(n − p)/m`, `−2(a − p)/m`, `2(a − n)/m`.
+    ///
+    /// # Panics
+    /// If `samples` is 0 or larger than `B`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn gradient<T: Float, const N: usize, const B: usize>(
+        &self,
+        a: &SMatrix<T, N, B>,
+        p: &SMatrix<T, N, B>,
+        n: &SMatrix<T, N, B>,
+        samples: usize,
+        ga: &mut SMatrix<T, N, B>,
+        gp: &mut SMatrix<T, N, B>,
+        gn: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let (two, scale, margin) = (T::cast(2.0), T::one() / T::cast(samples as f64), T::cast(self.margin));
+        let mut sum = T::zero();
+        for j in 0..B {
+            let (aj, pj, nj) = (a.column(j), p.column(j), n.column(j));
+            let term = (aj - pj).norm_squared() - (aj - nj).norm_squared() + margin;
+            let active = j < samples && term > T::zero();
+            if active {
+                sum += term;
+            }
+            for i in 0..N {
+                let (av, pv, nv) = (aj[i], pj[i], nj[i]);
+                let (da, dp, dn) = if active {
+                    (two * (nv - pv) * scale, -two * (av - pv) * scale, two * (av - nv) * scale)
+                } else {
+                    (T::zero(), T::zero(), T::zero())
+                };
+                (ga[(i, j)], gp[(i, j)], gn[(i, j)]) = (da, dp, dn);
+            }
+        }
+        sum * scale
+    }
+}
+
+/// The contrastive loss of a Siamese network (Hadsell, Chopra and LeCun, 2006), over the
+/// outputs `x`, `y` of one network applied to the two sides of each pair (one column per
+/// pair), with `d = ‖x − y‖`:
+/// `(1/m) Σ [s d² + (1 − s) max(margin − d, 0)²]`, where `s` is 1 for a pair of the same
+/// kind and 0 otherwise. Similar pairs are pulled together, dissimilar ones pushed at least
+/// `margin` apart.
+///
+/// ```
+/// use sinew::{loss::ContrastiveLoss, SMatrix};
+/// let x = SMatrix::<f64, 2, 2>::new(0.0, 0.0, 0.0, 0.0);
+/// let y = SMatrix::<f64, 2, 2>::new(3.0, 0.5, 4.0, 0.0); // distances 5 and 0.5
+/// let (mut gx, mut gy) = (SMatrix::zeros(), SMatrix::zeros());
+/// let loss = ContrastiveLoss { margin: 1.0 }.gradient(&x, &y, &[true, false], 2, &mut gx, &mut gy);
+/// assert!((loss - (25.0 + 0.25) / 2.0).abs() < 1e-12);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ContrastiveLoss {
+    /// How far apart a dissimilar pair must be to cost nothing.
+    pub margin: f64,
+}
+
+impl ContrastiveLoss {
+    /// The loss over the first `samples` pairs (`same[j]`: whether pair `j` is of one kind),
+    /// and its gradients with respect to `x` and `y` written into `gx`, `gy`.
+    ///
+    /// # Panics
+    /// If `samples` is 0 or larger than `B`.
+    pub fn gradient<T: Float, const N: usize, const B: usize>(
+        &self,
+        x: &SMatrix<T, N, B>,
+        y: &SMatrix<T, N, B>,
+        same: &[bool; B],
+        samples: usize,
+        gx: &mut SMatrix<T, N, B>,
+        gy: &mut SMatrix<T, N, B>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let (two, scale, margin) = (T::cast(2.0), T::one() / T::cast(samples as f64), T::cast(self.margin));
+        let mut sum = T::zero();
+        for j in 0..B {
+            let diff = x.column(j) - y.column(j);
+            let d = diff.norm();
+            // dL/dx = k (x − y), dL/dy = −k (x − y).
+            let k = if j >= samples {
+                T::zero()
+            } else if same[j] {
+                sum += d * d;
+                two * scale
+            } else if d < margin {
+                sum += (margin - d) * (margin - d);
+                if d > T::zero() { -two * (margin - d) / d * scale } else { T::zero() }
+            } else {
+                T::zero()
+            };
+            for i in 0..N {
+                gx[(i, j)] = k * diff[i];
+                gy[(i, j)] = -k * diff[i];
+            }
+        }
+        sum * scale
+    }
+}
+
 impl<H: head::Head> TrainsHead<H> for L2 {}
 impl<H: head::Head> TrainsHead<H> for L1 {}
 impl TrainsHead<head::Logits> for SoftmaxCrossEntropy {}
-impl TrainsHead<head::Logits> for StepCrossEntropy {}
 impl TrainsHead<head::Activated> for SoftmaxCrossEntropy {}
 impl TrainsHead<head::Logits> for SigmoidBinaryCrossEntropy {}
 impl TrainsHead<head::Activated> for SigmoidBinaryCrossEntropy {}
+// The per-step and per-pixel cross-entropies work on logits only.
+impl TrainsHead<head::Logits> for StepCrossEntropy {}
+impl TrainsHead<head::Logits> for PixelCrossEntropy {}
 
 #[cfg(test)]
 mod tests {

@@ -174,6 +174,65 @@ pub trait Model<T: Float, const IN: usize, const OUT: usize>: Trainable<T> + Siz
     /// The parameter gradients of the last [`backward`](Self::backward) (of the trainable
     /// layers only when some are frozen).
     fn gradients<const B: usize>(tw: &Self::TrainWorkspace<B>) -> &Self::Grads;
+
+    /// The parameter gradients, mutably: for summing the gradients of several uses of one
+    /// network ([`train_step_shared`]).
+    fn gradients_mut<const B: usize>(tw: &mut Self::TrainWorkspace<B>) -> &mut Self::Grads;
+}
+
+/// Adds every tensor of `from` to `into` (gradients of one network from several passes).
+pub fn add_gradients<T: Float, G: crate::Parameters<T>>(into: &mut G, from: &G) {
+    for i in 0..G::TENSORS.len() {
+        for (a, &b) in into.tensor_mut(i).iter_mut().zip(from.tensor(i)) {
+            *a += b;
+        }
+    }
+}
+
+/// One training step of a network applied to `K` batches that share its parameters: a
+/// Siamese network's two sides, a triplet's anchor, positive and negative. Each batch gets
+/// its own training pass in its own workspace; `loss` sees the `K` outputs together and
+/// writes the gradient of each into the matching buffer (e.g.
+/// [`TripletLoss::gradient`](crate::loss::TripletLoss::gradient)); each pass is then
+/// backpropagated, the `K` parameter gradients are summed into the first workspace's, and
+/// the optimizer steps once. One parameter set, one optimizer state; nothing is allocated.
+/// Returns the loss; if it is NaN or infinite, returns an error and leaves the parameters
+/// untouched.
+///
+/// The same as PyTorch's one module called `K` times before one `backward()`: the gradient
+/// of a shared parameter is the sum over its uses.
+#[allow(clippy::type_complexity)]
+pub fn train_step_shared<T, M, O, R, const IN: usize, const OUT: usize, const B: usize, const K: usize>(
+    net: &mut M,
+    xs: [&SMatrix<T, IN, B>; K],
+    tws: &mut [M::TrainWorkspace<B>; K],
+    loss: impl FnOnce([(&SMatrix<T, OUT, B>, &mut SMatrix<T, OUT, B>); K]) -> T,
+    optimizer: &mut O,
+    rng: &mut R,
+) -> Result<T, NonFiniteLoss>
+where
+    T: Float,
+    M: Model<T, IN, OUT>,
+    O: Optimizer<T, M>,
+    R: Rng + ?Sized,
+{
+    const { assert!(K > 0, "train_step_shared needs at least one batch") };
+    for (x, tw) in xs.iter().zip(tws.iter_mut()) {
+        net.forward_train(x, tw, rng);
+    }
+    let value = loss(tws.each_mut().map(|tw| M::output_and_grad(tw)));
+    if !value.is_finite() {
+        return Err(NonFiniteLoss { value: value.as_f64() });
+    }
+    for (x, tw) in xs.iter().zip(tws.iter_mut()) {
+        net.backward(x, tw, None);
+    }
+    let (first, rest) = tws.split_at_mut(1);
+    for tw in rest.iter() {
+        add_gradients(M::gradients_mut(&mut first[0]), M::gradients(tw));
+    }
+    optimizer.step(net, M::gradients(&first[0]));
+    Ok(value)
 }
 
 /// One training step on the first `samples` columns of a batch: training forward, loss

@@ -455,6 +455,10 @@ fn expand(model: &Model) -> TokenStream {
             fn gradients<const B: usize>(tw: &#train<B, T>) -> &#grads_ty {
                 &tw.grads
             }
+
+            fn gradients_mut<const B: usize>(tw: &mut #train<B, T>) -> &mut #grads_ty {
+                &mut tw.grads
+            }
         }
 
         ::sinew::__with_std! {
