@@ -158,7 +158,7 @@ pub struct GridBox<T> {
 ///
 /// ```
 /// use sinew::boxes::{encode, decode};
-/// let b = [0.2, 0.1, 0.6, 0.5]; // centre (0.4, 0.3), 0.4 x 0.4
+/// let b: [f64; 4] = [0.2, 0.1, 0.6, 0.5]; // centre (0.4, 0.3), 0.4 x 0.4
 /// let g = encode(&b, 2, 2);
 /// assert_eq!((g.row, g.col), (0, 0));
 /// assert!((g.target[0] - 0.8).abs() < 1e-12 && (g.target[1] - 0.6).abs() < 1e-12);
