@@ -21,12 +21,10 @@ impl Code for Add {
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         add(decl, refs, prevs, errors)
     }
 
-    fn output(&self, kind: &Kind, input: Shape) -> Shape {
-        let _ = kind;
+    fn output(&self, _: &Kind, input: Shape) -> Shape {
         input
     }
 

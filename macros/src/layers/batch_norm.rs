@@ -17,16 +17,14 @@ impl Code for BatchNorm {
     fn resolve(
         &self,
         decl: &LayerDecl,
-        refs: &[Reference],
+        _: &[Reference],
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         batch_norm(decl, prevs.and_then(|p| p.first()), errors)
     }
 
-    fn output(&self, kind: &Kind, input: Shape) -> Shape {
-        let _ = kind;
+    fn output(&self, _: &Kind, input: Shape) -> Shape {
         input
     }
 

@@ -20,7 +20,6 @@ impl Code for Concat {
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         concat(decl, refs, prevs, errors)
     }
 

@@ -17,11 +17,10 @@ impl Code for ConvTranspose2d {
     fn resolve(
         &self,
         decl: &LayerDecl,
-        refs: &[Reference],
+        _: &[Reference],
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         conv_transpose2d(decl, prevs.and_then(|p| p.first()), errors)
     }
 

@@ -18,11 +18,10 @@ impl Code for Dense {
     fn resolve(
         &self,
         decl: &LayerDecl,
-        refs: &[Reference],
+        _: &[Reference],
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         dense(decl, prevs.and_then(|p| p.first()), errors)
     }
 

@@ -16,16 +16,14 @@ impl Code for Dropout {
     fn resolve(
         &self,
         decl: &LayerDecl,
-        refs: &[Reference],
+        _: &[Reference],
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         dropout(decl, prevs.and_then(|p| p.first()), errors)
     }
 
-    fn output(&self, kind: &Kind, input: Shape) -> Shape {
-        let _ = kind;
+    fn output(&self, _: &Kind, input: Shape) -> Shape {
         input
     }
 

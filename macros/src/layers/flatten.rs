@@ -15,21 +15,18 @@ impl Code for Flatten {
     fn resolve(
         &self,
         decl: &LayerDecl,
-        refs: &[Reference],
+        _: &[Reference],
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         flatten(decl, prevs.and_then(|p| p.first()), errors)
     }
 
-    fn output(&self, kind: &Kind, input: Shape) -> Shape {
-        let _ = kind;
+    fn output(&self, _: &Kind, input: Shape) -> Shape {
         Shape::Flat(input.len())
     }
 
-    fn text(&self, layer: &Layer) -> String {
-        let _ = layer;
+    fn text(&self, _: &Layer) -> String {
         symbol::FLATTEN.into()
     }
 

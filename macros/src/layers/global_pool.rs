@@ -16,11 +16,10 @@ impl Code for GlobalAvgPool {
     fn resolve(
         &self,
         decl: &LayerDecl,
-        refs: &[Reference],
+        _: &[Reference],
         prevs: Option<&[Prev]>,
         errors: &mut Errors,
     ) -> Option<Kind> {
-        let _ = refs;
         global_avg_pool(decl, prevs.and_then(|p| p.first()), errors)
     }
 
@@ -29,8 +28,7 @@ impl Code for GlobalAvgPool {
         Shape::Flat(channels)
     }
 
-    fn text(&self, layer: &Layer) -> String {
-        let _ = layer;
+    fn text(&self, _: &Layer) -> String {
         symbol::GLOBAL_AVG_POOL.into()
     }
 
