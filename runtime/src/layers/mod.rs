@@ -109,9 +109,11 @@ impl Store {
 /// values implement [`Join`] instead), so `network!` emits the same statement for each:
 ///
 /// ```text
-/// Layer::<T, B>::forward(&self.c1, &ws.input, &mut ws.c1);
-/// Layer::<T, B>::forward_train(&mut self.c1, &tw.input, &mut tw.c1, samples, rng);
-/// Layer::<T, B>::backward(&self.c1, &tw.input, &mut tw.c1, Some(&mut tw.grads.c1), dx, samples);
+/// Layer::<T, B>::forward(&self.c1, x, &mut ws.c1);
+/// Layer::<T, B>::forward(&self.c2, &ws.c1.value, &mut ws.c2);
+/// Layer::<T, B>::forward_train(&mut self.c2, &tw.c1.value, &mut tw.c2, samples, rng);
+/// Layer::<T, B>::backward(&self.c2, &tw.c1.value, &mut tw.c2, Some(&mut tw.grads.c2),
+///     Some((&mut tw.c1.grad, Store::Overwrite)), tw.samples as usize);
 /// ```
 ///
 /// A layer's settings (its window, `eps`, `keep`) are constants of its type: of its const
