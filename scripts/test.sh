@@ -83,6 +83,7 @@ cargo run --release --example 05-resnet -- --epochs 1 --subset 800
 cargo run --release --example 06-inception
 cargo run --release --example 07-names
 cargo run --release --example 08-sequential-mnist
+cargo run --release --example 09-siamese
 
 step "firmware (QEMU)"
 ./scripts/firmware.sh
