@@ -679,6 +679,165 @@ impl ContrastiveLoss {
     }
 }
 
+/// How one part of a [`MultiPart`] output is scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartLoss {
+    /// Sigmoid and binary cross-entropy on each output, from logits: `softplus(z) − y z`;
+    /// one 0-or-1 target per output (presence, multi-label tasks).
+    SigmoidBce,
+    /// Half squared error on each output: `½ (z − y)²`; one target per output (box
+    /// coordinates, regression tasks).
+    L2,
+    /// Softmax cross-entropy over the part's outputs, from logits; one target, the class.
+    SoftmaxCe,
+}
+
+/// One named slice of a [`MultiPart`] output.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Part {
+    /// Its name, for messages and reports.
+    pub name: &'static str,
+    /// Its rows of the output.
+    pub outputs: usize,
+    /// How it is scored.
+    pub loss: PartLoss,
+    /// Its weight in the sum.
+    pub weight: f64,
+    /// Whether it counts only where the sample's first target (the presence) is 1: the box
+    /// and the class of a localization head mean nothing where there is no object.
+    pub only_if_present: bool,
+}
+
+impl Part {
+    /// Its rows of the targets: one for [`PartLoss::SoftmaxCe`] (the class), one per output
+    /// otherwise.
+    pub fn targets(&self) -> usize {
+        if self.loss == PartLoss::SoftmaxCe { 1 } else { self.outputs }
+    }
+}
+
+/// A multi-part head: the output's rows are the parts one after the other, and so are the
+/// targets' (see [`Part::targets`]). The loss is `(1/m) Σ_samples Σ_parts weight · loss`, where
+/// a part marked [`only_if_present`](Part::only_if_present) counts only for samples whose
+/// first target is 1: the course's localization loss (presence, then the box and class of a
+/// present object), YOLO's per-cell output, or several tasks sharing lower layers.
+///
+/// ```
+/// use sinew::{loss::{Loss, MultiPart, Part, PartLoss}, SMatrix};
+/// let head = MultiPart { parts: [
+///     Part { name: "presence", outputs: 1, loss: PartLoss::SigmoidBce, weight: 1.0, only_if_present: false },
+///     Part { name: "box", outputs: 4, loss: PartLoss::L2, weight: 5.0, only_if_present: true },
+///     Part { name: "class", outputs: 3, loss: PartLoss::SoftmaxCe, weight: 1.0, only_if_present: true },
+/// ] };
+/// // One sample with no object: only the presence counts.
+/// let z = SMatrix::<f64, 8, 1>::zeros();
+/// let y = SMatrix::<f64, 6, 1>::from_column_slice(&[0.0, 0.1, 0.1, 0.5, 0.5, 2.0]);
+/// let mut g = SMatrix::<f64, 8, 1>::zeros();
+/// assert!((head.gradient(&z, &y, &mut g) - 2f64.ln()).abs() < 1e-12);
+/// assert_eq!(g[0], 0.5);
+/// assert!(g.iter().skip(1).all(|&v| v == 0.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MultiPart<const P: usize> {
+    /// The parts, in the order of the output's rows.
+    pub parts: [Part; P],
+}
+
+impl<const P: usize> MultiPart<P> {
+    /// The summed loss of the first `samples` columns and, if given, its gradient, each
+    /// divided by `samples`.
+    fn run<T: Float, const N: usize, const M: usize, const B: usize>(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, M, B>,
+        samples: usize,
+        mut grad: Option<&mut SMatrix<T, N, B>>,
+    ) -> T {
+        check_samples::<B>(samples);
+        let outputs: usize = self.parts.iter().map(|p| p.outputs).sum();
+        let targets: usize = self.parts.iter().map(Part::targets).sum();
+        assert!(
+            outputs == N && targets == M,
+            "the parts take {outputs} outputs and {targets} targets, but the network has {N} outputs and the targets {M} rows"
+        );
+        let scale = T::one() / T::cast(samples as f64);
+        let mut sum = T::zero();
+        for j in 0..B {
+            let (z_all, y_all) = (&output.as_slice()[j * N..][..N], &target.as_slice()[j * M..][..M]);
+            let mut g_all = grad.as_deref_mut().map(|g| &mut g.as_mut_slice()[j * N..][..N]);
+            let present = y_all.first().is_some_and(|&p| p == T::one());
+            let (mut zo, mut yo) = (0, 0);
+            for part in &self.parts {
+                let (z, y) = (&z_all[zo..zo + part.outputs], &y_all[yo..yo + part.targets()]);
+                let mut g = g_all.as_deref_mut().map(|g| &mut g[zo..zo + part.outputs]);
+                (zo, yo) = (zo + part.outputs, yo + part.targets());
+                let w = T::cast(part.weight);
+                if j >= samples || (part.only_if_present && !present) {
+                    if let Some(g) = g {
+                        g.fill(T::zero());
+                    }
+                    continue;
+                }
+                match part.loss {
+                    PartLoss::SigmoidBce => {
+                        for (i, (&zv, &yv)) in z.iter().zip(y).enumerate() {
+                            sum += w * (softplus(zv) - yv * zv);
+                            if let Some(g) = g.as_deref_mut() {
+                                g[i] = w * (sigmoid(zv) - yv) * scale;
+                            }
+                        }
+                    }
+                    PartLoss::L2 => {
+                        for (i, (&zv, &yv)) in z.iter().zip(y).enumerate() {
+                            let e = zv - yv;
+                            sum += w * T::cast(0.5) * e * e;
+                            if let Some(g) = g.as_deref_mut() {
+                                g[i] = w * e * scale;
+                            }
+                        }
+                    }
+                    PartLoss::SoftmaxCe => {
+                        let id = y[0].as_f64();
+                        let k = part.outputs;
+                        assert!(
+                            id >= 0.0 && id < k as f64 && (id as usize) as f64 == id,
+                            "sample {j}: part `{}` has class {id}, but {k} outputs (classes 0..{k})",
+                            part.name
+                        );
+                        let label = id as usize;
+                        let (max, lse) = max_and_log_sum_exp(z);
+                        sum += w * (max + lse - z[label]);
+                        if let Some(g) = g {
+                            softmax_grad(z, max, lse, T::one(), w * scale, g, |c| {
+                                if c == label { T::one() } else { T::zero() }
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        sum * scale
+    }
+}
+
+impl<T: Float, const N: usize, const M: usize, const B: usize, const P: usize> Loss<T, N, B, SMatrix<T, M, B>>
+    for MultiPart<P>
+{
+    fn value_partial(&self, output: &SMatrix<T, N, B>, target: &SMatrix<T, M, B>, samples: usize) -> T {
+        self.run(output, target, samples, None)
+    }
+
+    fn gradient_partial(
+        &self,
+        output: &SMatrix<T, N, B>,
+        target: &SMatrix<T, M, B>,
+        samples: usize,
+        grad: &mut SMatrix<T, N, B>,
+    ) -> T {
+        self.run(output, target, samples, Some(grad))
+    }
+}
+
 impl<H: head::Head> TrainsHead<H> for L2 {}
 impl<H: head::Head> TrainsHead<H> for L1 {}
 impl TrainsHead<head::Logits> for SoftmaxCrossEntropy {}
@@ -688,6 +847,7 @@ impl TrainsHead<head::Activated> for SigmoidBinaryCrossEntropy {}
 // The per-step and per-pixel cross-entropies work on logits only.
 impl TrainsHead<head::Logits> for StepCrossEntropy {}
 impl TrainsHead<head::Logits> for PixelCrossEntropy {}
+impl<const P: usize> TrainsHead<head::Logits> for MultiPart<P> {}
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,8 @@ mod dataset;
 mod error;
 #[cfg(feature = "data")]
 pub mod idx;
+#[cfg(feature = "data")]
+pub mod synthetic;
 
 #[cfg(feature = "data")]
 pub use dataset::{Batch, Batches, Dataset, Fold, StepClasses, Target};
