@@ -84,6 +84,7 @@ cargo run --release --example 06-inception
 cargo run --release --example 07-names
 cargo run --release --example 08-sequential-mnist
 cargo run --release --example 09-siamese
+cargo run --release --example 10-localize
 
 step "firmware (QEMU)"
 ./scripts/firmware.sh
