@@ -85,6 +85,7 @@ cargo run --release --example 07-names
 cargo run --release --example 08-sequential-mnist
 cargo run --release --example 09-siamese
 cargo run --release --example 10-localize
+cargo run --release --example 11-segment
 
 step "firmware (QEMU)"
 ./scripts/firmware.sh
