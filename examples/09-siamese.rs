@@ -17,8 +17,6 @@ use sinew::prelude::*;
 use std::error::Error;
 use std::time::Instant;
 
-// The split and the data; this example has its own flags and report.
-#[allow(dead_code)]
 #[path = "shared/mnist.rs"]
 mod mnist;
 

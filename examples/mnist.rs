@@ -5,11 +5,16 @@
 //! ```sh
 //! cargo run --release --example mnist                          # the full run
 //! cargo run --release --example mnist -- --epochs 1 --subset 800   # a quick check
+//! cargo run --release --example mnist -- --augment             # with random shifts
 //! ```
+//!
+//! `--augment` shifts every training digit by up to 2 pixels on each axis, drawn anew every
+//! epoch (the background fills what comes in).
 //!
 //! Prints the time per epoch, the test accuracy and confusion matrix; writes
 //! `out/lenet.safetensors` (PyTorch `state_dict` names) and `out/lenet-history.png`.
 
+use sinew::augment::Augment;
 use sinew::io::WeightWriter;
 use sinew::metrics::{ClassCounts, Metric};
 use sinew::prelude::*;
@@ -37,7 +42,7 @@ mod mnist;
 const BATCH: usize = 32;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (epochs, subset) = mnist::args(30)?;
+    let (epochs, subset, augment) = mnist::args_with_augment(30)?;
     let mut rng = sinew::rng(mnist::SEED);
     let (parts, mean, std, total) = mnist::load(subset, &mut rng)?;
     let (train, dev, test) = (&parts[0], &parts[1], &parts[2]);
@@ -55,6 +60,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         epochs,
         metric: Metric::Accuracy,
         early_stopping: Some(EarlyStopping { patience: 5, min_delta: 0.0 }),
+        // Background pixels are 0 before standardisation.
+        augment: augment.then_some(Augment {
+            shift: 2,
+            fill: f64::from(-mean / std),
+            ..Augment::none([1, 28, 28])
+        }),
         ..Fit::default()
     };
     let started = Instant::now();

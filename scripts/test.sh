@@ -79,6 +79,7 @@ cargo run --release --example 01-xor
 cargo run --release --example 02-iris
 cargo run --release --example 03-digits
 cargo run --release --example mnist -- --epochs 1 --subset 800
+cargo run --release --example mnist -- --epochs 1 --subset 800 --augment
 cargo run --release --example 05-resnet -- --epochs 1 --subset 800
 cargo run --release --example 06-inception
 cargo run --release --example 07-names

@@ -2,6 +2,9 @@
 //! (4,000 train / 500 dev / 500 test), pixels standardised with the training mean and
 //! standard deviation, and the same command-line flags.
 
+// Each example uses the parts it needs.
+#![allow(dead_code)]
+
 use sinew::data::{Dataset, idx};
 use sinew::train::History;
 use std::error::Error;
@@ -12,8 +15,18 @@ pub const SEED: u64 = 2024;
 /// `--epochs N` (default `epochs`) and `--subset N` (use at most N training digits, and a
 /// tenth of that for dev and test; default all).
 pub fn args(epochs: usize) -> Result<(usize, Option<usize>), String> {
+    parse(epochs, false).map(|(epochs, subset, _)| (epochs, subset))
+}
+
+/// [`args`], and `--augment` (random shifts of the training digits).
+pub fn args_with_augment(epochs: usize) -> Result<(usize, Option<usize>, bool), String> {
+    parse(epochs, true)
+}
+
+fn parse(epochs: usize, augment_ok: bool) -> Result<(usize, Option<usize>, bool), String> {
     let mut epochs = epochs;
     let mut subset = None;
+    let mut augment = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = |name: &str| -> Result<usize, String> {
@@ -23,10 +36,11 @@ pub fn args(epochs: usize) -> Result<(usize, Option<usize>), String> {
         match flag.as_str() {
             "--epochs" => epochs = value("--epochs")?,
             "--subset" => subset = Some(value("--subset")?),
+            "--augment" if augment_ok => augment = true,
             other => return Err(format!("unknown argument `{other}`; use --epochs N and --subset N")),
         }
     }
-    Ok((epochs, subset))
+    Ok((epochs, subset, augment))
 }
 
 /// The data: `[train, dev, test]`, the pixel mean and standard deviation, and the total

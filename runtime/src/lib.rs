@@ -38,6 +38,7 @@
 extern crate std;
 
 pub mod activation;
+pub mod augment;
 pub mod boxes;
 pub mod data;
 pub mod embed;

@@ -79,6 +79,11 @@ pub struct Fit<const B: usize> {
     pub checkpoints: Option<Checkpoints>,
     /// Resume from a checkpoint written by an earlier run with the same settings.
     pub resume_from: Option<PathBuf>,
+    /// Random changes to the images of every training batch (shifts, flips, scaling,
+    /// brightness, contrast), drawn from the run's generator: the same seed gives the same
+    /// changes, and a resumed run continues them exactly (the generator is in the
+    /// checkpoint). The dev data is never changed. Nothing is allocated in a step.
+    pub augment: Option<crate::augment::Augment>,
 }
 
 impl<const B: usize> Default for Fit<B> {
@@ -92,6 +97,7 @@ impl<const B: usize> Default for Fit<B> {
             progress: true,
             checkpoints: None,
             resume_from: None,
+            augment: None,
         }
     }
 }
@@ -364,6 +370,18 @@ impl<const B: usize> Fit<B> {
         if train.is_empty() {
             return Err(FitError::Invalid("the training data is empty".into()));
         }
+        if let Some(augment) = &self.augment {
+            if let Some(problem) = augment.invalid() {
+                return Err(FitError::Invalid(problem.into()));
+            }
+            if augment.image_len() != IN {
+                return Err(FitError::Invalid(format!(
+                    "augmentation is set for images of {:?} ({} values), but the network takes {IN}",
+                    augment.shape,
+                    augment.image_len()
+                )));
+            }
+        }
         if self.early_stopping.is_some() && dev.is_none_or(|d| d.is_empty()) {
             return Err(FitError::Invalid("early stopping needs dev data to watch".into()));
         }
@@ -455,6 +473,9 @@ impl<const B: usize> Fit<B> {
 
         let bar = Bar::new(self.progress, batches.len(), self.epochs);
         let mut order: Vec<usize> = Vec::with_capacity(train.len());
+        // The augmented batch and one image of scratch, made once.
+        let mut augmented: Option<(Box<nalgebra::SMatrix<T, IN, B>>, Vec<T>)> =
+            self.augment.map(|a| (bytemuck::zeroed_box(), vec![T::zero(); a.image_len()]));
         for epoch in progress.epochs_done..self.epochs {
             let started = Instant::now();
             let lr = self.rate(lr0, epoch)?;
@@ -468,16 +489,16 @@ impl<const B: usize> Fit<B> {
             let (mut total, mut step) = (0.0, 0);
             while let Some(batch) = batches.next() {
                 step += 1;
-                let value = crate::model::train_step(
-                    net,
-                    &batch.x,
-                    &batch.y,
-                    batch.samples,
-                    loss,
-                    optimizer,
-                    &mut tw,
-                    rng,
-                );
+                let x = match (&self.augment, &mut augmented) {
+                    (Some(augment), Some((x, scratch))) => {
+                        x.copy_from(&batch.x);
+                        augment.batch(x.as_mut_slice(), batch.samples, scratch, rng);
+                        &**x
+                    }
+                    _ => &batch.x,
+                };
+                let value =
+                    crate::model::train_step(net, x, &batch.y, batch.samples, loss, optimizer, &mut tw, rng);
                 let value = match value {
                     Ok(v) => v,
                     Err(e) => {
