@@ -10,13 +10,15 @@
 //! ```
 //!
 //! Reports presence accuracy, class accuracy (on canvases with a digit), the mean IoU of the
-//! predicted and true boxes, and the share of boxes with IoU above 0.5.
+//! predicted and true boxes, and the share of boxes with IoU above 0.5; draws the first 12
+//! test canvases with their true (green) and predicted (red) boxes into `out/localize.png`.
 
 use sinew::boxes::iou;
 use sinew::data::synthetic::{Localization, localization};
 use sinew::data::{Dataset, idx};
 use sinew::loss::{MultiPart, Part, PartLoss};
 use sinew::metrics::Metric;
+use sinew::plot::{ImagePanel, image_panels};
 use sinew::prelude::*;
 use std::error::Error;
 use std::time::Instant;
@@ -79,6 +81,34 @@ fn evaluate(net: &Localizer, data: &Dataset<f32, 1600, Localization>) -> (f64, f
     (presence as f64 / data.len() as f64, classes as f64 / present.max(1) as f64, ious)
 }
 
+/// The first 12 test canvases, true boxes in green, predicted ones (when the network sees a
+/// digit) in red.
+fn draw(net: &Localizer, test: &Dataset<f32, 1600, Localization>) -> Result<(), Box<dyn Error>> {
+    let mut ws = LocalizerWorkspace::<1>::boxed();
+    let mut boxes = Vec::new();
+    for (canvas, t) in test.samples().iter().zip(test.targets()).take(12) {
+        let out = *net.forward(&SMatrix::<f32, 1600, 1>::from_column_slice(canvas), &mut *ws);
+        let mut drawn = Vec::new();
+        if t.present {
+            drawn.push((t.bbox, (0, 170, 0)));
+        }
+        if out[0] > 0.0 {
+            drawn.push(([out[1], out[2], out[3], out[4]].map(f64::from), (220, 0, 0)));
+        }
+        boxes.push(drawn);
+    }
+    let panels: Vec<ImagePanel> = test
+        .samples()
+        .iter()
+        .zip(&boxes)
+        .map(|(canvas, b)| ImagePanel { pixels: canvas, height: 40, width: 40, boxes: b, mask: None })
+        .collect();
+    std::fs::create_dir_all("out")?;
+    image_panels("out/localize.png", &panels, 6, 3)?;
+    println!("wrote out/localize.png");
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let epochs: usize = match args.iter().skip_while(|a| *a != "--epochs").nth(1) {
@@ -117,6 +147,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "test: presence accuracy {presence:.3}, class accuracy {class:.3}, mean IoU {mean_iou:.3}, IoU > 0.5 for {above:.3}"
     );
+    draw(&net, &test)?;
     if epochs >= 15 && (presence < 0.98 || class < 0.90 || mean_iou < 0.60 || above < 0.85) {
         return Err("below the targets 0.98 / 0.90 / 0.60 / 0.85".into());
     }

@@ -9,12 +9,14 @@
 //! cargo run --release --example 11-segment [-- --epochs 12]
 //! ```
 //!
-//! Reports pixel accuracy and the mean IoU over the 11 classes.
+//! Reports pixel accuracy and the mean IoU over the 11 classes; draws 4 test canvases and, below
+//! each, its predicted mask (a colour per digit) into `out/segment.png`.
 
 use sinew::data::synthetic::segmentation;
 use sinew::data::{Dataset, idx};
 use sinew::loss::PixelCrossEntropy;
 use sinew::metrics::Metric;
+use sinew::plot::{ImagePanel, image_panels};
 use sinew::prelude::*;
 use std::error::Error;
 use std::time::Instant;
@@ -76,6 +78,35 @@ fn evaluate(net: &UNet, data: &Dataset<f32, PIXELS, [f32; PIXELS]>) -> (f64, [f6
     (right as f64 / total as f64, iou)
 }
 
+/// Four test canvases and their predicted masks.
+fn draw(net: &UNet, test: &Dataset<f32, PIXELS, [f32; PIXELS]>) -> Result<(), Box<dyn Error>> {
+    let mut ws = UNetWorkspace::<1>::boxed();
+    let canvases = &test.samples()[..4];
+    let masks: Vec<Vec<u8>> = canvases
+        .iter()
+        .map(|canvas| {
+            let y = net.forward(&SMatrix::<f32, PIXELS, 1>::from_column_slice(canvas), &mut *ws);
+            (0..PIXELS)
+                .map(|p| {
+                    (0..CLASSES).max_by(|&a, &b| y[a * PIXELS + p].total_cmp(&y[b * PIXELS + p])).unwrap_or(0)
+                        as u8
+                })
+                .collect()
+        })
+        .collect();
+    let mut panels = Vec::new();
+    for row in [false, true] {
+        for (canvas, mask) in canvases.iter().zip(&masks) {
+            let mask = row.then_some(mask.as_slice());
+            panels.push(ImagePanel { pixels: canvas, height: 32, width: 64, boxes: &[], mask });
+        }
+    }
+    std::fs::create_dir_all("out")?;
+    image_panels("out/segment.png", &panels, 4, 3)?;
+    println!("wrote out/segment.png");
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let epochs: usize = match args.iter().skip_while(|a| *a != "--epochs").nth(1) {
@@ -112,6 +143,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mean_iou = iou.iter().sum::<f64>() / CLASSES as f64;
     println!("test: pixel accuracy {accuracy:.3}, mean IoU over {CLASSES} classes {mean_iou:.3}");
     println!("IoU per class (background, then digits 0 to 9): {}", iou.map(|v| format!("{v:.2}")).join(" "));
+    draw(&net, &test)?;
     if epochs >= 12 && (accuracy < 0.94 || mean_iou < 0.45) {
         return Err("below the targets 0.94 / 0.45".into());
     }

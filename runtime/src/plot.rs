@@ -185,3 +185,116 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let pad = ((hi - lo) * 0.08).max(1e-6);
     (lo - pad, hi + pad)
 }
+
+/// A box to draw, corners `[x1, y1, x2, y2]` normalised to its image, and its colour.
+pub type ColouredBox = ([f64; 4], (u8, u8, u8));
+
+/// One image of a figure drawn by [`image_panels`]: `height × width` grey values in `[0, 1]`
+/// (row-major), boxes drawn over it (corners normalised to the image, each with its colour),
+/// and an optional mask of classes drawn in colour over it (class 0 left as it is).
+#[derive(Clone, Copy, Debug)]
+pub struct ImagePanel<'a> {
+    /// The grey values, row-major.
+    pub pixels: &'a [f32],
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Boxes `[x1, y1, x2, y2]` normalised to the image, and their colours.
+    pub boxes: &'a [ColouredBox],
+    /// A class per pixel (0: none), drawn with a colour per class.
+    pub mask: Option<&'a [u8]>,
+}
+
+/// Colours of the classes of a mask, 1 to 10 (class `c` uses entry `(c − 1) % 10`).
+const PALETTE: [(u8, u8, u8); 10] = [
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 190),
+];
+
+/// Draws `panels` as a PNG grid, `columns` to a row, each pixel of an image a square of
+/// `scale × scale` pixels, with a 4-pixel white margin between images: the examples' pictures
+/// of predicted and true boxes and of predicted segmentation masks. Written atomically.
+///
+/// # Errors
+/// [`WeightError::Io`] if a panel's values do not match its size, the figure would be
+/// larger than [`MAX_SIDE`], or the image cannot be drawn or written.
+pub fn image_panels(
+    path: impl AsRef<Path>,
+    panels: &[ImagePanel],
+    columns: usize,
+    scale: u32,
+) -> Result<(), WeightError> {
+    let invalid = |message: String| WeightError::Io {
+        path: path.as_ref().to_path_buf(),
+        error: std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+    };
+    let (h, w) = panels.first().map_or((0, 0), |p| (p.height, p.width));
+    if panels.is_empty() || columns == 0 || scale == 0 || h == 0 || w == 0 {
+        return Err(invalid("a figure needs panels, columns and a scale".into()));
+    }
+    if let Some(p) = panels.iter().find(|p| {
+        p.height != h || p.width != w || p.pixels.len() != h * w || p.mask.is_some_and(|m| m.len() != h * w)
+    }) {
+        return Err(invalid(format!(
+            "every panel must be {h} x {w} with as many values, found {} x {}",
+            p.height, p.width
+        )));
+    }
+    let rows = panels.len().div_ceil(columns);
+    let (cell_w, cell_h) = (w as u64 * u64::from(scale) + 4, h as u64 * u64::from(scale) + 4);
+    let (width, height) = (cell_w * columns.min(panels.len()) as u64 + 4, cell_h * rows as u64 + 4);
+    if width > u64::from(MAX_SIDE) || height > u64::from(MAX_SIDE) {
+        return Err(invalid(format!("a figure of {width} x {height} pixels is larger than {MAX_SIDE}")));
+    }
+    replace_atomic(path.as_ref(), |tmp| {
+        draw_panels(tmp, panels, columns, scale, (width as u32, height as u32))
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+fn draw_panels(
+    path: &Path,
+    panels: &[ImagePanel],
+    columns: usize,
+    scale: u32,
+    size: (u32, u32),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE)?;
+    let s = scale as i32;
+    for (k, panel) in panels.iter().enumerate() {
+        let (h, w) = (panel.height as i32, panel.width as i32);
+        let x0 = 4 + (k % columns) as i32 * (w * s + 4);
+        let y0 = 4 + (k / columns) as i32 * (h * s + 4);
+        for (i, &v) in panel.pixels.iter().enumerate() {
+            let grey = (f64::from(v).clamp(0.0, 1.0) * 255.0) as u8;
+            let mut colour = RGBColor(grey, grey, grey);
+            if let Some(class) = panel.mask.map(|m| m[i]).filter(|&c| c > 0) {
+                let (r, g, b) = PALETTE[usize::from(class - 1) % PALETTE.len()];
+                let blend = |c: u8| ((u16::from(c) * 3 + u16::from(grey)) / 4) as u8;
+                colour = RGBColor(blend(r), blend(g), blend(b));
+            }
+            let (x, y) = (x0 + (i as i32 % w) * s, y0 + (i as i32 / w) * s);
+            root.draw(&Rectangle::new([(x, y), (x + s, y + s)], colour.filled()))?;
+        }
+        for &(b, (r, g, bl)) in panel.boxes {
+            let corner =
+                |fx: f64, fy: f64| (x0 + (fx * f64::from(w * s)) as i32, y0 + (fy * f64::from(h * s)) as i32);
+            root.draw(&Rectangle::new(
+                [corner(b[0], b[1]), corner(b[2], b[3])],
+                RGBColor(r, g, bl).stroke_width(2),
+            ))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
