@@ -237,6 +237,48 @@ fn hot_paths_allocate_nothing() {
     });
     assert_eq!(rnn, (0, 0), "a tanh RNN allocated");
 
+    // Shared weights (a triplet step), augmentation of a batch, box utilities.
+    let mut net = Everything::<f32>::boxed_init(&mut rng);
+    let mut tws = Box::new([(); 3].map(|()| EverythingTrainWorkspace::<8>::zeroed()));
+    let mut adam = Adam::<f32, Everything>::boxed(AdamConfig::default());
+    let xs = Box::new([0.1f32, 0.2, 0.3].map(SMatrix::<f32, 64, 8>::repeat));
+    let triplet = sinew::loss::TripletLoss { margin: 0.2 };
+    let augment = sinew::augment::Augment {
+        shift: 2,
+        flip: true,
+        scale: 0.1,
+        brightness: 0.1,
+        contrast: 0.1,
+        ..sinew::augment::Augment::none([1, 28, 28])
+    };
+    let mut batch = Box::new(SMatrix::<f32, 784, 8>::repeat(0.5));
+    let mut scratch = vec![0.0f32; 784];
+    let boxes = [[0.0f32, 0.0, 1.0, 1.0], [0.1, 0.0, 1.1, 1.0], [2.0, 2.0, 3.0, 3.0]];
+    let (mut order, mut keep, mut ious) = ([0usize; 3], [0usize; 3], [0.0f32; 9]);
+    let step = |net: &mut Everything,
+                tws: &mut [EverythingTrainWorkspace<8>; 3],
+                adam: &mut Adam<f32, Everything>,
+                rng: &mut sinew::Rng| {
+        let [a, p, n] = &*xs;
+        sinew::model::train_step_shared(
+            net,
+            [a, p, n],
+            tws,
+            |[(a, ga), (p, gp), (n, gn)]| triplet.gradient(a, p, n, 8, ga, gp, gn),
+            adam,
+            rng,
+        )
+        .unwrap();
+    };
+    step(&mut net, &mut tws, &mut adam, &mut rng);
+    let vision = count(|| {
+        step(&mut net, &mut tws, &mut adam, &mut rng);
+        augment.batch(batch.as_mut_slice(), 8, &mut scratch, &mut rng);
+        sinew::boxes::iou_matrix(&boxes, &boxes, &mut ious);
+        std::hint::black_box(sinew::boxes::nms(&boxes, &[0.9, 0.8, 0.7], 0.5, &mut order, &mut keep));
+    });
+    assert_eq!(vision, (0, 0), "shared weights, augmentation or box utilities allocated");
+
     // The counter itself works.
     let boxed = count(|| {
         std::hint::black_box(Box::new(1u64));

@@ -7,7 +7,7 @@ mod common;
 
 use common::{fixture, rel_inf};
 use sinew::Float;
-use sinew::boxes::{anchors, decode, encode, iou, iou_matrix, nms};
+use sinew::boxes::{anchors, cell_len, decode, decode_grid, encode, encode_grid, iou, iou_matrix, nms};
 
 fn boxes<T: Float>(data: &[f64]) -> Vec<[T; 4]> {
     data.chunks_exact(4).map(|b| [T::cast(b[0]), T::cast(b[1]), T::cast(b[2]), T::cast(b[3])]).collect()
@@ -60,4 +60,24 @@ fn grid_encoding_round_trips_and_picks_the_centre_s_cell() {
     }
     assert_eq!(iou(&[0.0, 0.0, 1.0, 1.0], &[0.0, 0.0, 1.0, 1.0]), 1.0);
     assert_eq!(iou(&[0.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 0.0]), 0.0);
+}
+
+#[test]
+fn grid_targets_decode_back_to_their_boxes_and_classes() {
+    let objects = [([0.05, 0.05, 0.25, 0.3], 2), ([0.6, 0.4, 0.9, 0.95], 0), ([0.4, 0.1, 0.55, 0.2], 1)];
+    let (rows, cols, classes) = (3, 4, 3);
+    let mut targets = vec![0.0_f64; rows * cols * cell_len(classes)];
+    assert_eq!(encode_grid(&objects, rows, cols, classes, &mut targets), 3);
+    let mut found = [([0.0; 4], 0.0, 0); 12];
+    let n = decode_grid(&targets, rows, cols, classes, 0.5, &mut found);
+    assert_eq!(n, 3);
+    for (b, class) in objects {
+        let hit = found[..n].iter().find(|f| f.2 == class).expect("every class decoded");
+        assert!(hit.0.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12), "{hit:?} vs {b:?}");
+        assert_eq!(hit.1, 1.0);
+    }
+    // A presence below the threshold gives nothing.
+    let mut weak = targets.clone();
+    weak.chunks_exact_mut(cell_len(classes)).for_each(|c| c[0] *= 0.4);
+    assert_eq!(decode_grid(&weak, rows, cols, classes, 0.5, &mut found), 0);
 }

@@ -188,3 +188,84 @@ pub fn decode<T: Float>(g: &GridBox<T>, rows: usize, cols: usize) -> [T; 4] {
     let (w, h) = (g.target[2], g.target[3]);
     [cx - w * half, cy - h * half, cx + w * half, cy + h * half]
 }
+
+/// Values per cell of a YOLO-style output with `classes` classes: presence, the
+/// [`GridBox`] target `[x, y, w, h]`, then one score per class.
+pub const fn cell_len(classes: usize) -> usize {
+    5 + classes
+}
+
+/// Writes the YOLO-style targets of `objects` (boxes with corners normalised to the image, and
+/// classes) into `out`, a `rows × cols` grid of cells in row-major order, each
+/// [`cell_len`]`(classes)` values: presence 1, the box's [`GridBox`] target and its class's
+/// one-hot in the cell holding its centre; zeros in the other cells. When two objects share a
+/// cell, the later one is kept. Returns how many cells hold an object.
+///
+/// ```
+/// use sinew::boxes::{cell_len, decode_grid, encode_grid};
+/// let mut targets = [0.0_f64; 2 * 2 * 7];
+/// assert_eq!(encode_grid(&[([0.1, 0.6, 0.3, 0.9], 1)], 2, 2, 2, &mut targets), 1);
+/// // The centre (0.2, 0.75) is in row 1, column 0: the third cell.
+/// assert_eq!(targets[2 * cell_len(2)], 1.0);
+/// let mut found = [([0.0; 4], 0.0, 0); 4];
+/// let n = decode_grid(&targets, 2, 2, 2, 0.5, &mut found);
+/// assert_eq!((n, found[0].2), (1, 1));
+/// assert!(found[0].0.iter().zip([0.1, 0.6, 0.3, 0.9]).all(|(a, b)| (a - b).abs() < 1e-12));
+/// ```
+///
+/// # Panics
+/// If `out` does not hold `rows · cols · cell_len(classes)` values, or a class is not below
+/// `classes`.
+pub fn encode_grid<T: Float>(
+    objects: &[([T; 4], usize)],
+    rows: usize,
+    cols: usize,
+    classes: usize,
+    out: &mut [T],
+) -> usize {
+    let n = cell_len(classes);
+    assert_eq!(out.len(), rows * cols * n, "encode_grid: {rows} x {cols} cells of {n} values");
+    out.fill(T::zero());
+    for (b, class) in objects {
+        assert!(*class < classes, "encode_grid: class {class} is not below {classes}");
+        let g = encode(b, rows, cols);
+        let cell = &mut out[(g.row * cols + g.col) * n..][..n];
+        cell.fill(T::zero());
+        cell[0] = T::one();
+        cell[1..5].copy_from_slice(&g.target);
+        cell[5 + class] = T::one();
+    }
+    out.chunks_exact(n).filter(|c| c[0] == T::one()).count()
+}
+
+/// Reads boxes out of a YOLO-style output laid out as [`encode_grid`] writes targets: every
+/// cell whose presence is at least `threshold` gives its decoded box, that presence as its
+/// score, and its highest-scoring class. Writes them into `out` in cell order (as many as
+/// fit) and returns how many; [`nms`] then removes duplicates. A network's presence is
+/// usually a logit: pass `σ(logit)`, or compare with the logit of the threshold.
+///
+/// # Panics
+/// If `output` does not hold `rows · cols · cell_len(classes)` values.
+pub fn decode_grid<T: Float>(
+    output: &[T],
+    rows: usize,
+    cols: usize,
+    classes: usize,
+    threshold: T,
+    out: &mut [([T; 4], T, usize)],
+) -> usize {
+    let n = cell_len(classes);
+    assert_eq!(output.len(), rows * cols * n, "decode_grid: {rows} x {cols} cells of {n} values");
+    let mut found = 0;
+    for (k, cell) in output.chunks_exact(n).enumerate() {
+        if cell[0] < threshold || found == out.len() {
+            continue;
+        }
+        let target = [cell[1], cell[2], cell[3], cell[4]];
+        let b = decode(&GridBox { row: k / cols, col: k % cols, target }, rows, cols);
+        let class = (1..classes).fold(0, |best, c| if cell[5 + c] > cell[5 + best] { c } else { best });
+        out[found] = (b, cell[0], class);
+        found += 1;
+    }
+    found
+}
