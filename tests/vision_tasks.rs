@@ -108,3 +108,43 @@ fn the_multi_part_head_passes_a_gradient_check_with_its_mask() {
         assert!(tw.out.grad[(0, j)] != 0.0);
     }
 }
+
+network! {
+    /// A YOLO-style head over 2 cells: presence, a box and 3 classes per cell.
+    pub struct Grid {
+        input: 10,
+        hidden: Dense(12) -> Tanh,
+        out: Dense(16),
+    }
+}
+
+#[test]
+fn a_yolo_style_grid_masks_each_cell_by_its_own_presence() {
+    let cell = |n| {
+        [
+            Part { name: n, outputs: 1, loss: PartLoss::SigmoidBce, weight: 1.0, only_if_present: false },
+            Part { name: "box", outputs: 4, loss: PartLoss::L2, weight: 5.0, only_if_present: true },
+            Part { name: "class", outputs: 3, loss: PartLoss::SoftmaxCe, weight: 1.0, only_if_present: true },
+        ]
+    };
+    let [a, b, c] = cell("cell 0");
+    let [d, e, f] = cell("cell 1");
+    let head = MultiPart { parts: [a, b, c, d, e, f] };
+    let mut net = Grid::<f64>::init(&mut sinew::rng(4));
+    let x = SMatrix::<f64, 10, 2>::from_fn(|i, j| ((i * 5 + j * 3) as f64 * 0.47).cos());
+    // Sample 0: an object in cell 0 only; sample 1: in cell 1 only.
+    let y = SMatrix::<f64, 12, 2>::from_column_slice(&[
+        1.0, 0.2, 0.3, 0.4, 0.6, 1.0, /* cell 1 */ 0.0, 9.0, 9.0, 9.0, 9.0, 2.0, //
+        0.0, -9.0, 9.0, -9.0, 9.0, 0.0, /* cell 1 */ 1.0, 0.5, 0.5, 0.2, 0.1, 2.0,
+    ]);
+    let mut tw = GridTrainWorkspace::<2, f64>::zeroed();
+    let report = check_gradients(&mut net, &x, &y, &head, 1, 1e-6, &mut tw);
+    assert!(report.max_relative_error() < 1e-6, "{report:?}");
+    net.forward_train(&x, &mut tw, &mut sinew::rng(0));
+    head.gradient(&tw.out.value, &y, &mut tw.out.grad);
+    let g = |r: usize, j: usize| tw.out.grad[(r, j)];
+    // Sample 0: cell 1's box and classes (rows 9..16) get nothing; cell 0's do.
+    assert!((9..16).all(|r| g(r, 0) == 0.0) && (1..8).any(|r| g(r, 0) != 0.0));
+    // Sample 1: the other way round.
+    assert!((1..8).all(|r| g(r, 1) == 0.0) && (9..16).any(|r| g(r, 1) != 0.0));
+}

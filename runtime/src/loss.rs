@@ -703,8 +703,10 @@ pub struct Part {
     pub loss: PartLoss,
     /// Its weight in the sum.
     pub weight: f64,
-    /// Whether it counts only where the sample's first target (the presence) is 1: the box
-    /// and the class of a localization head mean nothing where there is no object.
+    /// Whether it counts only where its presence is 1: the target of the nearest one-output
+    /// [`PartLoss::SigmoidBce`] part before it. The box and the class of a localization head
+    /// mean nothing where there is no object; in a YOLO-style output, `[presence, box,
+    /// classes]` repeated per cell, each cell's box and classes follow its own presence.
     pub only_if_present: bool,
 }
 
@@ -718,9 +720,10 @@ impl Part {
 
 /// A multi-part head: the output's rows are the parts one after the other, and so are the
 /// targets' (see [`Part::targets`]). The loss is `(1/m) Σ_samples Σ_parts weight · loss`, where
-/// a part marked [`only_if_present`](Part::only_if_present) counts only for samples whose
-/// first target is 1: the course's localization loss (presence, then the box and class of a
-/// present object), YOLO's per-cell output, or several tasks sharing lower layers.
+/// a part marked [`only_if_present`](Part::only_if_present) counts only where its presence
+/// target is 1: the course's localization loss (presence, then the box and class of a present
+/// object), YOLO's per-cell output (those three parts for every cell), or several tasks
+/// sharing lower layers.
 ///
 /// ```
 /// use sinew::{loss::{Loss, MultiPart, Part, PartLoss}, SMatrix};
@@ -765,14 +768,23 @@ impl<const P: usize> MultiPart<P> {
         for j in 0..B {
             let (z_all, y_all) = (&output.as_slice()[j * N..][..N], &target.as_slice()[j * M..][..M]);
             let mut g_all = grad.as_deref_mut().map(|g| &mut g.as_mut_slice()[j * N..][..N]);
-            let present = y_all.first().is_some_and(|&p| p == T::one());
+            // The presence of the group being read: the last one-output sigmoid part's target.
+            let mut present: Option<bool> = None;
             let (mut zo, mut yo) = (0, 0);
             for part in &self.parts {
                 let (z, y) = (&z_all[zo..zo + part.outputs], &y_all[yo..yo + part.targets()]);
                 let mut g = g_all.as_deref_mut().map(|g| &mut g[zo..zo + part.outputs]);
                 (zo, yo) = (zo + part.outputs, yo + part.targets());
                 let w = T::cast(part.weight);
-                if j >= samples || (part.only_if_present && !present) {
+                assert!(
+                    !part.only_if_present || present.is_some(),
+                    "part `{}` counts only where an object is present, but no one-output SigmoidBce part (the presence) comes before it",
+                    part.name
+                );
+                if part.loss == PartLoss::SigmoidBce && part.outputs == 1 {
+                    present = Some(y[0] == T::one());
+                }
+                if j >= samples || (part.only_if_present && present != Some(true)) {
                     if let Some(g) = g {
                         g.fill(T::zero());
                     }
