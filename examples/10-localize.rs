@@ -14,14 +14,17 @@
 //! test canvases with their true (green) and predicted (red) boxes into `out/localize.png`.
 
 use sinew::boxes::iou;
+use sinew::data::Dataset;
 use sinew::data::synthetic::{Localization, localization};
-use sinew::data::{Dataset, idx};
 use sinew::loss::{MultiPart, Part, PartLoss};
 use sinew::metrics::Metric;
 use sinew::plot::{ImagePanel, image_panels};
 use sinew::prelude::*;
 use std::error::Error;
 use std::time::Instant;
+
+#[path = "shared/mnist.rs"]
+mod mnist;
 
 network! {
     /// A canvas to presence, box and class.
@@ -115,14 +118,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(n) => n.parse()?,
         None => 15,
     };
-    // The main job's split of the digits (seed 2024), pixels kept in [0, 1].
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-    let digits = idx::mnist::<f32, 784>(
-        format!("{dir}/mnist5k-images.idx3-ubyte"),
-        format!("{dir}/mnist5k-labels.idx1-ubyte"),
-    )?;
-    let mut rng = sinew::rng(2024);
-    let parts = digits.stratified_split(&[0.8, 0.1, 0.1], &mut rng)?;
+    // The main job's split of the digits, pixels kept in [0, 1].
+    let mut rng = sinew::rng(mnist::SEED);
+    let (parts, _) = mnist::raw_split(&mut rng)?;
     let train = localization(&parts[0], 8000, &mut rng)?;
     let dev = localization(&parts[1], 1000, &mut rng)?;
     let test = localization(&parts[2], 1000, &mut rng)?;

@@ -12,14 +12,17 @@
 //! Reports pixel accuracy and the mean IoU over the 11 classes; draws 4 test canvases and, below
 //! each, its predicted mask (a colour per digit) into `out/segment.png`.
 
+use sinew::data::Dataset;
 use sinew::data::synthetic::segmentation;
-use sinew::data::{Dataset, idx};
 use sinew::loss::PixelCrossEntropy;
 use sinew::metrics::Metric;
 use sinew::plot::{ImagePanel, image_panels};
 use sinew::prelude::*;
 use std::error::Error;
 use std::time::Instant;
+
+#[path = "shared/mnist.rs"]
+mod mnist;
 
 network! {
     /// A canvas to 11 logits per pixel.
@@ -113,14 +116,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(n) => n.parse()?,
         None => 12,
     };
-    // The main job's split of the digits (seed 2024), pixels kept in [0, 1].
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-    let digits = idx::mnist::<f32, 784>(
-        format!("{dir}/mnist5k-images.idx3-ubyte"),
-        format!("{dir}/mnist5k-labels.idx1-ubyte"),
-    )?;
-    let mut rng = sinew::rng(2024);
-    let parts = digits.stratified_split(&[0.8, 0.1, 0.1], &mut rng)?;
+    // The main job's split of the digits, pixels kept in [0, 1].
+    let mut rng = sinew::rng(mnist::SEED);
+    let (parts, _) = mnist::raw_split(&mut rng)?;
     let train = segmentation(&parts[0], 4000, &mut rng)?;
     let dev = segmentation(&parts[1], 500, &mut rng)?;
     let test = segmentation(&parts[2], 500, &mut rng)?;

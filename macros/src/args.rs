@@ -520,3 +520,47 @@ pub fn steps_option(decl: &LayerDecl, value: &Value, errors: &mut Errors) -> Opt
         }
     }
 }
+
+/// The size of a layer written `Kind(n)` or `Kind(m => n)`, as the rules of `Dense`,
+/// `Embedding` and the recurrent layers read it.
+pub struct OneSize<'a> {
+    /// Whether a size was written at all.
+    pub seen: bool,
+    /// `n`, if it is a valid size.
+    pub size: Option<usize>,
+    /// For `m => n`: `m`'s tokens and value, for the caller to check against its input.
+    pub written_input: Option<(&'a Value, Option<usize>)>,
+}
+
+/// Reads [`OneSize`]: `units` name `m` and `n` in messages; every size after the first is an
+/// error on its tokens, saying how to write the layer (`usage`). Named arguments are left to
+/// the caller.
+pub fn one_size<'a>(
+    decl: &'a LayerDecl,
+    kind: &str,
+    (input_unit, unit): (&str, &str),
+    usage: &str,
+    errors: &mut Errors,
+) -> OneSize<'a> {
+    let name = &decl.name;
+    let what = format!("layer `{name}`");
+    let mut out = OneSize { seen: false, size: None, written_input: None };
+    for arg in decl.args.as_ref().map_or(&[][..], |a: &Args| &a.list) {
+        match arg {
+            Arg::Named { .. } => {}
+            _ if out.seen => {
+                errors.error(arg_tokens(arg), format!("`{kind}` layer `{name}` takes one size; {usage}"));
+            }
+            Arg::Positional(v) => {
+                out.seen = true;
+                out.size = size(v, &what, unit, errors);
+            }
+            Arg::Arrow { from, to, .. } => {
+                out.seen = true;
+                out.written_input = Some((from, size(from, &what, input_unit, errors)));
+                out.size = size(to, &what, unit, errors);
+            }
+        }
+    }
+    out
+}

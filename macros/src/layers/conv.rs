@@ -45,21 +45,7 @@ impl Code for Conv2d {
 
     fn shape_impl(&self, layer: &Layer, _: &Model, shape: &Ident) -> Option<TokenStream> {
         let Kind::Conv2d { co, geo, .. } = layer.kind else { return None };
-        let g = geometry(&geo);
-        let (ci, co_lit) = (lit(geo.c), lit(co));
-        let weight = matrix(geo.patch(), co);
-        let bias = matrix(co, 1);
-        let columns = batch(geo.unfolded());
-        Some(quote! {
-            impl ::sinew::layers::ConvShape for #shape {
-                const GEOMETRY: ::sinew::layers::Geometry = #g;
-                const IN_CHANNELS: usize = #ci;
-                const OUT_CHANNELS: usize = #co_lit;
-                type Weight<E: ::sinew::layers::Element> = #weight;
-                type Bias<E: ::sinew::layers::Element> = #bias;
-                type Columns<E: ::sinew::layers::Element, const B: usize> = #columns;
-            }
-        })
+        Some(conv_shape(shape, &geo, geo.c, co, co))
     }
 
     fn struct_path(&self, _layer: &Layer) -> TokenStream {
@@ -122,4 +108,24 @@ fn conv2d(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<
         return None;
     }
     Some(Kind::Conv2d { co, geo, bias: bias? })
+}
+
+/// `impl ConvShape` for a convolution (the weight `(K, CO)`) or a transposed one (the
+/// adjoint's geometry, the weight `(K, CI)`): `weight_cols` is the weight's columns.
+pub fn conv_shape(shape: &Ident, geo: &Geo, ci: usize, co: usize, weight_cols: usize) -> TokenStream {
+    let g = geometry(geo);
+    let (ci, co_lit) = (lit(ci), lit(co));
+    let weight = matrix(geo.patch(), weight_cols);
+    let bias = matrix(co, 1);
+    let columns = batch(geo.unfolded());
+    quote! {
+        impl ::sinew::layers::ConvShape for #shape {
+            const GEOMETRY: ::sinew::layers::Geometry = #g;
+            const IN_CHANNELS: usize = #ci;
+            const OUT_CHANNELS: usize = #co_lit;
+            type Weight<E: ::sinew::layers::Element> = #weight;
+            type Bias<E: ::sinew::layers::Element> = #bias;
+            type Columns<E: ::sinew::layers::Element, const B: usize> = #columns;
+        }
+    }
 }

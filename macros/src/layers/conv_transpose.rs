@@ -1,7 +1,7 @@
 //! `ConvTranspose2d(co, kernel = .., ...)`: `::sinew::layers::ConvTranspose2d<T, Net_up>`,
 //! with the adjoint convolution's window in a `ConvShape`.
 
-use super::{Tensor, batch, geometry, lit, matrix, scheme, weight_and_bias};
+use super::{Tensor, scheme, weight_and_bias};
 use crate::args::*;
 use crate::ast::*;
 use crate::model::*;
@@ -45,21 +45,7 @@ impl Code for ConvTranspose2d {
 
     fn shape_impl(&self, layer: &Layer, _: &Model, shape: &Ident) -> Option<TokenStream> {
         let Kind::ConvTranspose2d { ci, co, geo, .. } = layer.kind else { return None };
-        let g = geometry(&geo);
-        let (ci_lit, co_lit) = (lit(ci), lit(co));
-        let weight = matrix(geo.patch(), ci);
-        let bias = matrix(co, 1);
-        let columns = batch(geo.unfolded());
-        Some(quote! {
-            impl ::sinew::layers::ConvShape for #shape {
-                const GEOMETRY: ::sinew::layers::Geometry = #g;
-                const IN_CHANNELS: usize = #ci_lit;
-                const OUT_CHANNELS: usize = #co_lit;
-                type Weight<E: ::sinew::layers::Element> = #weight;
-                type Bias<E: ::sinew::layers::Element> = #bias;
-                type Columns<E: ::sinew::layers::Element, const B: usize> = #columns;
-            }
-        })
+        Some(super::conv::conv_shape(shape, &geo, ci, co, ci))
     }
 
     fn struct_path(&self, _layer: &Layer) -> TokenStream {

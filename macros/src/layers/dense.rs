@@ -113,9 +113,6 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
         return None;
     };
     let what = format!("layer `{name}`");
-    let mut outputs = None;
-    let mut written_inputs = None;
-    let mut seen_size = false;
     let mut bias = Some(true);
     let mut every_step = None;
     for arg in &args.list {
@@ -138,21 +135,12 @@ fn dense(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Option<K
                     ),
                 );
             }
-            _ if seen_size => {
-                errors.error(arg_tokens(arg), format!("`Dense` layer `{name}` takes one size; {usage}"));
-            }
-            Arg::Positional(v) => {
-                seen_size = true;
-                outputs = size(v, &what, "outputs", errors);
-            }
-            Arg::Arrow { from, to, .. } => {
-                seen_size = true;
-                written_inputs = Some((from, size(from, &what, "inputs", errors)));
-                outputs = size(to, &what, "outputs", errors);
-            }
+            _ => {}
         }
     }
-    if !seen_size {
+    let OneSize { seen, size: outputs, written_input: written_inputs } =
+        one_size(decl, "Dense", ("inputs", "outputs"), &usage, errors);
+    if !seen {
         errors.at(args.span, format!("`Dense` layer `{name}` needs its number of outputs; {usage}"));
         return None;
     }

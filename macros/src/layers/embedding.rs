@@ -88,36 +88,9 @@ fn embedding(decl: &LayerDecl, prev: Option<&Prev>, errors: &mut Errors) -> Opti
     let usage = format!(
         "write `{name}: Embedding(<features>)`, or `Embedding(<vocabulary> => <features>)` to also check the vocabulary"
     );
-    let what = format!("layer `{name}`");
-    let mut dim = None;
-    let mut written_vocab = None;
-    let mut seen = false;
-    let list = decl.args.as_ref().map_or(&[][..], |a| &a.list);
-    for arg in list {
-        match arg {
-            Arg::Named { name: option, .. } if option == symbol::FROM => {}
-            Arg::Named { name: option, .. } => {
-                errors.error(
-                    option,
-                    format!("unknown option `{option}` for `Embedding` layer `{name}`; it takes no options; {usage}"),
-                );
-                return None;
-            }
-            _ if seen => {
-                errors.error(arg_tokens(arg), format!("`Embedding` layer `{name}` takes one size; {usage}"));
-                return None;
-            }
-            Arg::Positional(v) => {
-                seen = true;
-                dim = size(v, &what, "features", errors);
-            }
-            Arg::Arrow { from, to, .. } => {
-                seen = true;
-                written_vocab = Some((from, size(from, &what, "tokens in the vocabulary", errors)));
-                dim = size(to, &what, "features", errors);
-            }
-        }
-    }
+    options_with_arrow(decl, symbol::EMBEDDING, &[], errors);
+    let OneSize { seen, size: dim, written_input: written_vocab } =
+        one_size(decl, "Embedding", ("tokens in the vocabulary", "features"), &usage, errors);
     if !seen {
         errors.error(&decl.kind, format!("`Embedding` layer `{name}` needs its number of features; {usage}"));
         return None;

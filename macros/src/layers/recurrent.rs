@@ -140,28 +140,14 @@ fn recurrent(decl: &LayerDecl, cell: Cell, prev: Option<&Prev>, errors: &mut Err
     let usage = format!(
         "write `{name}: {kind}(<hidden>)`, or `{kind}(<features> => <hidden>)` to also check the input's features"
     );
-    // `Gru(h)` or `Gru(f => h)`: the arrow form is read here, the options by `options`.
-    let mut written_features = None;
-    let mut hidden = None;
-    let mut sizes = 0;
-    for arg in decl.args.as_ref().map_or(&[][..], |a| &a.list) {
-        match arg {
-            Arg::Positional(v) => {
-                sizes += 1;
-                hidden = size(v, &format!("layer `{name}`"), "hidden units", errors);
-            }
-            Arg::Arrow { from, to, .. } => {
-                sizes += 1;
-                written_features = Some((from, size(from, &format!("layer `{name}`"), "features", errors)));
-                hidden = size(to, &format!("layer `{name}`"), "hidden units", errors);
-            }
-            Arg::Named { .. } => {}
-        }
-    }
     let opts = options_with_arrow(decl, kind, &[symbol::STEPS], errors);
-    if sizes != 1 {
-        errors
-            .error(&decl.kind, format!("`{kind}` layer `{name}` takes one size, its hidden units; {usage}"));
+    let OneSize { seen, size: hidden, written_input: written_features } =
+        one_size(decl, kind, ("features", "hidden units"), &usage, errors);
+    if !seen {
+        errors.error(
+            &decl.kind,
+            format!("`{kind}` layer `{name}` needs its number of hidden units, e.g. `{kind}(64)`"),
+        );
         return None;
     }
     let every = match opts.named.get(symbol::STEPS) {

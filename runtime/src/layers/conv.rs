@@ -252,13 +252,14 @@ pub trait ConvShape: Shape {
     type Columns<E: Element, const B: usize>: Values<E>;
 }
 
-/// Checks, once per shape type, that its sizes agree with its window.
+/// Checks, once per shape type, that its sizes agree with its window: for a convolution
+/// the weight is `(CI·kh·kw, CO)`, for a transposed one `(CO·kh·kw, CI)`, the bias `(CO)`.
 const fn check_conv<S: ConvShape>(transposed: bool) {
     let g = S::GEOMETRY;
-    let (channels, image, positions) = if transposed {
-        (S::OUT_CHANNELS, S::OUT, S::IN / S::IN_CHANNELS)
+    let (channels, image, positions, weight_cols) = if transposed {
+        (S::OUT_CHANNELS, S::OUT, S::IN / S::IN_CHANNELS, S::IN_CHANNELS)
     } else {
-        (S::IN_CHANNELS, S::IN, S::OUT / S::OUT_CHANNELS)
+        (S::IN_CHANNELS, S::IN, S::OUT / S::OUT_CHANNELS, S::OUT_CHANNELS)
     };
     assert!(
         g.c == channels && image == g.input_len() && positions == g.positions(),
@@ -267,6 +268,10 @@ const fn check_conv<S: ConvShape>(transposed: bool) {
     assert!(
         size_of::<S::Columns<u8, 1>>() == g.positions() * g.patch(),
         "ConvShape: Columns must hold positions · patch values"
+    );
+    assert!(
+        size_of::<S::Weight<u8>>() == g.patch() * weight_cols && size_of::<S::Bias<u8>>() == S::OUT_CHANNELS,
+        "ConvShape: the weight must be (patch, CO) for a convolution, (patch, CI) transposed, and the bias (CO)"
     );
 }
 
@@ -292,14 +297,7 @@ pub struct Conv2d<T: Float, S: ConvShape> {
 }
 
 impl<T: Float, S: ConvShape> Conv2d<T, S> {
-    const SIZES: () = {
-        check_conv::<S>(false);
-        assert!(
-            size_of::<S::Weight<u8>>() == S::GEOMETRY.patch() * S::OUT_CHANNELS
-                && size_of::<S::Bias<u8>>() == S::OUT_CHANNELS,
-            "Conv2d: the weight must be (CI·kh·kw, CO) and the bias (CO)"
-        );
-    };
+    const SIZES: () = check_conv::<S>(false);
 
     /// All weights and biases zero.
     pub fn zeroed() -> Self {
@@ -419,14 +417,7 @@ pub struct ConvTranspose2d<T: Float, S: ConvShape> {
 }
 
 impl<T: Float, S: ConvShape> ConvTranspose2d<T, S> {
-    const SIZES: () = {
-        check_conv::<S>(true);
-        assert!(
-            size_of::<S::Weight<u8>>() == S::GEOMETRY.patch() * S::IN_CHANNELS
-                && size_of::<S::Bias<u8>>() == S::OUT_CHANNELS,
-            "ConvTranspose2d: the weight must be (CO·kh·kw, CI) and the bias (CO)"
-        );
-    };
+    const SIZES: () = check_conv::<S>(true);
 
     /// All weights and biases zero.
     pub fn zeroed() -> Self {
