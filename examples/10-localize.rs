@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     // The main job's split of the digits, pixels kept in [0, 1].
     let mut rng = sinew::rng(mnist::SEED);
-    let (parts, _) = mnist::raw_split(&mut rng)?;
+    let parts = mnist::raw_split(&mut rng)?;
     let train = localization(&parts[0], 8000, &mut rng)?;
     let dev = localization(&parts[1], 1000, &mut rng)?;
     let test = localization(&parts[2], 1000, &mut rng)?;

@@ -118,7 +118,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     // The main job's split of the digits, pixels kept in [0, 1].
     let mut rng = sinew::rng(mnist::SEED);
-    let (parts, _) = mnist::raw_split(&mut rng)?;
+    let parts = mnist::raw_split(&mut rng)?;
     let train = segmentation(&parts[0], 4000, &mut rng)?;
     let dev = segmentation(&parts[1], 500, &mut rng)?;
     let test = segmentation(&parts[2], 500, &mut rng)?;

@@ -50,7 +50,8 @@ pub type Split = (Vec<Dataset<f32, 784>>, f32, f32, usize);
 /// Loads `data/mnist5k-*`, splits it 80/10/10 (stratified), optionally keeps a subset, and
 /// standardises every pixel with the mean and standard deviation of all training pixels.
 pub fn load(subset: Option<usize>, rng: &mut sinew::Rng) -> Result<Split, Box<dyn Error>> {
-    let (mut parts, total) = raw_split(rng)?;
+    let mut parts = raw_split(rng)?;
+    let total = parts.iter().map(Dataset::len).sum();
     if let Some(n) = subset {
         for (i, part) in parts.iter_mut().enumerate() {
             let keep: Vec<usize> = (0..part.len().min(if i == 0 { n } else { n.div_ceil(10) })).collect();
@@ -71,15 +72,14 @@ pub fn load(subset: Option<usize>, rng: &mut sinew::Rng) -> Result<Split, Box<dy
 }
 
 /// Loads `data/mnist5k-*` and splits it 80/10/10 (stratified) with `rng`, the pixels kept
-/// in `[0, 1]` (for the examples that paste digits onto canvases); also returns the number
-/// of digits.
-pub fn raw_split(rng: &mut sinew::Rng) -> Result<(Vec<Dataset<f32, 784>>, usize), Box<dyn Error>> {
+/// in `[0, 1]` (for the examples that paste digits onto canvases).
+pub fn raw_split(rng: &mut sinew::Rng) -> Result<Vec<Dataset<f32, 784>>, Box<dyn Error>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
     let data = idx::mnist::<f32, 784>(
         format!("{dir}/mnist5k-images.idx3-ubyte"),
         format!("{dir}/mnist5k-labels.idx1-ubyte"),
     )?;
-    Ok((data.stratified_split(&[0.8, 0.1, 0.1], rng)?, data.len()))
+    Ok(data.stratified_split(&[0.8, 0.1, 0.1], rng)?)
 }
 
 /// Prints the per-epoch table and a summary line: epochs, `seconds` in all, the mean per
