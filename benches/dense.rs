@@ -69,6 +69,52 @@ impl HandW1 {
     }
 }
 
+/// W1 as a tight loop over plain arrays, as one writes it for a microcontroller-sized
+/// network: each layer `y = b + Σ_j W[:, j] x_j` column by column (the order that
+/// vectorises), then sinew's fast `tanh`; no matrix library.
+struct LoopW1 {
+    w1: [[f32; 32]; 16],
+    b1: [f32; 32],
+    w2: [[f32; 32]; 32],
+    b2: [f32; 32],
+    w3: [[f32; 4]; 32],
+    b3: [f32; 4],
+}
+
+impl LoopW1 {
+    fn from(net: &W1<f32>) -> Self {
+        // nalgebra stores (out, in) column-major: column j is the weights from input j.
+        fn columns<const O: usize, const I: usize>(w: &SMatrix<f32, O, I>) -> [[f32; O]; I] {
+            std::array::from_fn(|j| std::array::from_fn(|i| w[(i, j)]))
+        }
+        LoopW1 {
+            w1: columns(&net.a.weight),
+            b1: net.a.bias.into(),
+            w2: columns(&net.b.weight),
+            b2: net.b.bias.into(),
+            w3: columns(&net.out.weight),
+            b3: net.out.bias.into(),
+        }
+    }
+
+    #[inline(always)]
+    fn layer<const O: usize, const I: usize>(w: &[[f32; O]; I], b: &[f32; O], x: &[f32; I]) -> [f32; O] {
+        let mut y = *b;
+        for (column, &xj) in w.iter().zip(x) {
+            for (yi, &wij) in y.iter_mut().zip(column) {
+                *yi += wij * xj;
+            }
+        }
+        y
+    }
+
+    fn forward(&self, x: &[f32; 16]) -> [f32; 4] {
+        let h1 = Self::layer(&self.w1, &self.b1, x).map(sinew::fastmath::tanh);
+        let h2 = Self::layer(&self.w2, &self.b2, &h1).map(sinew::fastmath::tanh);
+        Self::layer(&self.w3, &self.b3, &h2)
+    }
+}
+
 /// W2's four tensors (weights and biases of both layers), for gradients and Adam moments.
 type W2Tensors = (SMatrix<f32, 128, 784>, SVector<f32, 128>, SMatrix<f32, 10, 128>, SVector<f32, 10>);
 
@@ -171,6 +217,9 @@ fn w1(c: &mut Criterion) {
     // Same answers before timing anything.
     let ours = *net.forward(&x, &mut ws);
     assert!((ours - hand.forward(&x)).abs().max() < 1e-5);
+    let tight = LoopW1::from(&net);
+    let xs: [f32; 16] = x.into();
+    assert!((ours - SVector::<f32, 4>::from(tight.forward(&xs))).abs().max() < 1e-5);
 
     let mut group = c.benchmark_group("W1 16-32-32-4 tanh, 1 sample, inference");
     group.bench_function("sinew", |b| b.iter(|| *net.forward(black_box(&x), &mut ws)));
@@ -178,6 +227,7 @@ fn w1(c: &mut Criterion) {
     group.bench_function("hand-written nalgebra, fast tanh", |b| {
         b.iter(|| hand.forward_fast_tanh(black_box(&x)))
     });
+    group.bench_function("hand-written loop, fast tanh", |b| b.iter(|| tight.forward(black_box(&xs))));
     group.finish();
 }
 

@@ -338,6 +338,54 @@ fn w3(c: &mut Criterion) {
     group.finish();
 }
 
+/// W3 by phase: each convolution's training forward pass and backward pass alone (its
+/// buffers filled by a whole step first), and the whole step; the rest of the step
+/// (activations, pooling, dense layers, loss, update) is the difference.
+fn w3_phases(c: &mut Criterion) {
+    use sinew::layers::{Layer, Store};
+    let (x, y) = batch(1);
+    let mut rng = sinew::rng(2);
+    let mut net = LeNet::<f32>::boxed_init(&mut rng);
+    let mut momentum =
+        Momentum::<f32, LeNet>::boxed(MomentumConfig { lr: 0.01, ..MomentumConfig::default() });
+    let mut tw = LeNetTrainWorkspace::<32>::boxed();
+    net.train_step(&*x, &y, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng).unwrap();
+    let mut grads = LeNet::<f32>::boxed_zeroed();
+    let mut group = c.benchmark_group("W3 phases");
+    group.bench_function("c1 forward (1 -> 6, 5 x 5, 28 x 28)", |b| {
+        b.iter(|| Layer::<f32, 32>::forward_train(&mut net.c1, black_box(&*x), &mut tw.c1, 32, &mut rng))
+    });
+    group.bench_function("c1 backward (weights)", |b| {
+        b.iter(|| {
+            Layer::<f32, 32>::backward(&net.c1, black_box(&*x), &mut tw.c1, Some(&mut grads.c1), None, 32)
+        })
+    });
+    let s2 = tw.s2.value;
+    group.bench_function("c3 forward (6 -> 16, 5 x 5, 14 x 14)", |b| {
+        b.iter(|| Layer::<f32, 32>::forward_train(&mut net.c3, black_box(&s2), &mut tw.c3, 32, &mut rng))
+    });
+    let mut ds2 = tw.s2.grad;
+    group.bench_function("c3 backward (weights and input)", |b| {
+        b.iter(|| {
+            Layer::<f32, 32>::backward(
+                &net.c3,
+                black_box(&s2),
+                &mut tw.c3,
+                Some(&mut grads.c3),
+                Some((&mut ds2, Store::Overwrite)),
+                32,
+            )
+        })
+    });
+    group.bench_function("whole step", |b| {
+        b.iter(|| {
+            net.train_step(black_box(&*x), &y, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn w5(c: &mut Criterion) {
     let (x, _) = batch(3);
     let net = LeNet::<f32>::boxed_init(&mut sinew::rng(4));
@@ -360,5 +408,5 @@ fn w5(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, w3, w5);
+criterion_group!(benches, w3, w3_phases, w5);
 criterion_main!(benches);

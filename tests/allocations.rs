@@ -2,7 +2,8 @@
 //! training forward pass with `backward`, the optimizer step and the one-call training
 //! step allocate zero bytes once the network, workspaces and optimizer exist (W2: MLP
 //! 784 -> 128 ReLU -> 10, softmax cross-entropy, batch 32, Adam; then every layer kind,
-//! and a graph with branches, `Concat`, residual blocks and global pooling).
+//! a graph with branches, `Concat`, residual blocks and global pooling, and the
+//! data-parallel step on two threads).
 
 use sinew::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -182,6 +183,27 @@ fn hot_paths_allocate_nothing() {
         net.train_step_partial(&*x, &y, 7, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng).unwrap();
     });
     assert_eq!(conv, (0, 0), "convolutional layers allocated");
+
+    // The data-parallel step (`Fit::<B, C>`'s): four chunks of 8 with batch norm, each
+    // on its own copy of the network, on a pool of two threads, as `Fit` runs it (its whole
+    // loop inside the pool). The copies and workspaces are made once, outside the count.
+    let samples: Vec<[f32; 784]> =
+        (0..32).map(|i| std::array::from_fn(|j| ((i * 31 + j) % 17) as f32 / 17.0)).collect();
+    let data = sinew::data::Dataset::<f32, 784>::new(samples, (0..32).map(|i| i % 10).collect()).unwrap();
+    let indices: Vec<usize> = (0..32).collect();
+    let mut chunks = sinew::train::DataParallel::<f32, Conv<f32>, usize, 784, 10, 8>::new(4);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let parallel = pool.install(|| {
+        chunks.load(&data, &indices);
+        chunks.step(&mut net, &SoftmaxCrossEntropy, &mut *momentum, &mut rng).unwrap();
+        count(|| {
+            for _ in 0..100 {
+                chunks.load(&data, &indices[..27]);
+                chunks.step(&mut net, &SoftmaxCrossEntropy, &mut *momentum, &mut rng).unwrap();
+            }
+        })
+    });
+    assert_eq!(parallel, (0, 0), "the data-parallel step allocated");
 
     // A graph: branches, `Concat`, residual blocks with fan-out, global pooling, with Adam.
     let mut net = sinew::example::Residual::<f32>::boxed_init(&mut rng);

@@ -162,15 +162,16 @@ fn padding_counts_in_neither_the_loss_nor_the_gradient() {
 #[test]
 fn k_fold_cross_validation() {
     let data = Dataset::<f32, 1>::new((0..6).map(|i| [i as f32]).collect(), vec![0; 6]).unwrap();
-    let mut validated = Vec::new();
+    let validated = std::sync::Mutex::new(Vec::new());
     let cv = cross_validate(&data, 3, &mut sinew::rng(7), |i, fold| {
         assert_eq!((fold.train.len(), fold.validation.len()), (4, 2));
-        validated.extend(fold.validation.samples().iter().map(|s| s[0]));
+        validated.lock().unwrap().extend(fold.validation.samples().iter().map(|s| s[0]));
         Ok::<_, sinew::data::DataError>(i as f64 + 1.0)
     })
     .unwrap();
     assert_eq!(cv.scores, [1.0, 2.0, 3.0]);
     assert_eq!((cv.mean, cv.std), (2.0, 1.0));
+    let mut validated = validated.into_inner().unwrap();
     validated.sort_by(f32::total_cmp);
     assert_eq!(validated, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
 }

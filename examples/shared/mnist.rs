@@ -12,21 +12,31 @@ use std::error::Error;
 /// The seed of the split (and of everything after it).
 pub const SEED: u64 = 2024;
 
+/// The flags of the MNIST examples.
+pub struct Args {
+    /// `--epochs N`.
+    pub epochs: usize,
+    /// `--subset N`: at most N training digits, and a tenth of that for dev and test.
+    pub subset: Option<usize>,
+    /// `--augment`: random shifts of the training digits.
+    pub augment: bool,
+    /// `--threads N`: training threads (default: one per core).
+    pub threads: Option<usize>,
+}
+
 /// `--epochs N` (default `epochs`) and `--subset N` (use at most N training digits, and a
 /// tenth of that for dev and test; default all).
 pub fn args(epochs: usize) -> Result<(usize, Option<usize>), String> {
-    parse(epochs, false).map(|(epochs, subset, _)| (epochs, subset))
+    parse(epochs, false).map(|a| (a.epochs, a.subset))
 }
 
-/// [`args`], and `--augment` (random shifts of the training digits).
-pub fn args_with_augment(epochs: usize) -> Result<(usize, Option<usize>, bool), String> {
+/// [`args`], `--augment` (random shifts of the training digits) and `--threads N`.
+pub fn args_with_augment(epochs: usize) -> Result<Args, String> {
     parse(epochs, true)
 }
 
-fn parse(epochs: usize, augment_ok: bool) -> Result<(usize, Option<usize>, bool), String> {
-    let mut epochs = epochs;
-    let mut subset = None;
-    let mut augment = false;
+fn parse(epochs: usize, full: bool) -> Result<Args, String> {
+    let mut parsed = Args { epochs, subset: None, augment: false, threads: None };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = |name: &str| -> Result<usize, String> {
@@ -34,13 +44,14 @@ fn parse(epochs: usize, augment_ok: bool) -> Result<(usize, Option<usize>, bool)
             v.parse().map_err(|_| format!("{name}: `{v}` is not a number"))
         };
         match flag.as_str() {
-            "--epochs" => epochs = value("--epochs")?,
-            "--subset" => subset = Some(value("--subset")?),
-            "--augment" if augment_ok => augment = true,
+            "--epochs" => parsed.epochs = value("--epochs")?,
+            "--subset" => parsed.subset = Some(value("--subset")?),
+            "--augment" if full => parsed.augment = true,
+            "--threads" if full => parsed.threads = Some(value("--threads")?),
             other => return Err(format!("unknown argument `{other}`; use --epochs N and --subset N")),
         }
     }
-    Ok((epochs, subset, augment))
+    Ok(parsed)
 }
 
 /// The data: `[train, dev, test]`, the pixel mean and standard deviation, and the total

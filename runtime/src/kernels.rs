@@ -13,7 +13,8 @@
 //!
 //! Products with fewer than [`SMALL`] multiply-adds take the portable loops, which have no
 //! packing cost; matrix-vector products (one column) have their own kernel with two
-//! interleaved accumulator chains.
+//! interleaved accumulator chains, and weight gradients (`Aᵀ B`, both operands contiguous
+//! along the contracted dimension) a dot-product kernel that needs no packing.
 
 use crate::fastmath;
 use crate::linalg::{Gemm, Op, gemm_portable};
@@ -40,6 +41,10 @@ pub fn gemm_f32(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
     g.check(a.len(), b.len(), c.len());
     if g.n == 1 && g.a == Op::N {
         arch().dispatch(Matvec { m: g.m, k: g.k, a, x: b, y: c, accumulate: g.accumulate });
+    } else if g.a == Op::T && g.b == Op::N && g.k >= 64 && g.m * g.n * g.k >= SMALL {
+        // Both operands run along the contracted dimension (a weight gradient): dot
+        // products of contiguous vectors, with no packing.
+        arch().dispatch(Dots { g, a, b, c });
     } else if g.m * g.n * g.k < SMALL || g.m < 4 {
         gemm_portable(g, a, b, c);
     } else {
@@ -235,6 +240,74 @@ fn store<S: Simd, const MV: usize>(simd: S, acc: &[S::f32s; MV], dst: &mut [f32]
     }
 }
 
+/// `C = Aᵀ B` with `A` stored `(k, m)` and `B` stored `(k, n)`, both column-major: every
+/// `C[i, j]` is the dot product of two contiguous runs of `k` values. Tiles of 4 × 4 dot
+/// products share their loads (8 vector loads feed 16 multiply-adds).
+struct Dots<'a> {
+    g: Gemm,
+    a: &'a [f32],
+    b: &'a [f32],
+    c: &'a mut [f32],
+}
+
+impl WithSimd for Dots<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Dots { g, a, b, c } = self;
+        if lanes::<S>() == 1 {
+            return gemm_portable(g, a, b, c);
+        }
+        let Gemm { m, n, k, accumulate, .. } = g;
+        for j0 in (0..n).step_by(4) {
+            let cols = 4.min(n - j0);
+            for i0 in (0..m).step_by(4) {
+                let rows = 4.min(m - i0);
+                // Missing rows and columns repeat the last one; their sums are dropped.
+                let a_rows: [&[f32]; 4] = core::array::from_fn(|r| &a[(i0 + r.min(rows - 1)) * k..][..k]);
+                let b_cols: [&[f32]; 4] = core::array::from_fn(|q| &b[(j0 + q.min(cols - 1)) * k..][..k]);
+                let sums = dots4::<S>(simd, a_rows, b_cols);
+                for (q, sums) in sums.iter().enumerate().take(cols) {
+                    for (r, &v) in sums.iter().enumerate().take(rows) {
+                        let dst = &mut c[(j0 + q) * m + i0 + r];
+                        *dst = if accumulate { *dst + v } else { v };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The 16 dot products of 4 rows with 4 columns, each of the same length.
+#[inline(always)]
+fn dots4<S: Simd>(simd: S, a: [&[f32]; 4], b: [&[f32]; 4]) -> [[f32; 4]; 4] {
+    let a_parts = a.map(S::as_simd_f32s);
+    let b_parts = b.map(S::as_simd_f32s);
+    let (a_heads, a_tails) = (a_parts.map(|p| p.0), a_parts.map(|p| p.1));
+    let (b_heads, b_tails) = (b_parts.map(|p| p.0), b_parts.map(|p| p.1));
+    let mut acc = [[simd.splat_f32s(0.0); 4]; 4];
+    for p in 0..a_heads[0].len() {
+        let av: [S::f32s; 4] = core::array::from_fn(|r| a_heads[r][p]);
+        let bv: [S::f32s; 4] = core::array::from_fn(|q| b_heads[q][p]);
+        for q in 0..4 {
+            for r in 0..4 {
+                acc[q][r] = simd.mul_add_e_f32s(av[r], bv[q], acc[q][r]);
+            }
+        }
+    }
+    if !a_tails[0].is_empty() {
+        let av: [S::f32s; 4] = core::array::from_fn(|r| simd.partial_load_f32s(a_tails[r]));
+        let bv: [S::f32s; 4] = core::array::from_fn(|q| simd.partial_load_f32s(b_tails[q]));
+        for q in 0..4 {
+            for r in 0..4 {
+                acc[q][r] = simd.mul_add_e_f32s(av[r], bv[q], acc[q][r]);
+            }
+        }
+    }
+    acc.map(|row| row.map(|v| simd.reduce_sum_f32s(v)))
+}
+
 struct Matvec<'a> {
     m: usize,
     k: usize,
@@ -398,6 +471,9 @@ mod tests {
             (37, 1, 41),
             (64, 3, 64),
             (5, 40, 40),
+            (25, 6, 784),
+            (150, 16, 100),
+            (7, 3, 70),
         ];
         for &(m, n, k) in &shapes {
             for a_op in [Op::N, Op::T] {

@@ -126,6 +126,11 @@ pub trait Model<T: Float, const IN: usize, const OUT: usize>: Trainable<T> + Siz
     /// is token ids (`input: Tokens(..)`), whose `dL/dx` a backward pass reports as 0.
     const DIFFERENTIABLE_INPUT: bool = true;
 
+    /// Whether a training pass draws from its generator (dropout masks): a data-parallel
+    /// step gives each chunk a generator of its own only then, so that a network without
+    /// dropout trains on the same shuffles in chunks as in whole batches.
+    const RANDOM: bool = true;
+
     /// Inference: dropout is the identity. Returns the output held in `ws`.
     fn forward<'w, const B: usize>(
         &self,

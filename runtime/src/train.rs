@@ -4,17 +4,29 @@
 //! and [`random_search`].
 //!
 //! ```no_run
-//! # use sinew::{data::Dataset, train::{Fit, EarlyStopping}, metrics::Metric, optim::*, loss::*, Model, Trainable};
-//! # fn demo<M: Model<f32, 64, 10> + sinew::Zeroable>(net: &mut M, train: &Dataset<f32, 64>, dev: &Dataset<f32, 64>)
-//! # where M::TrainWorkspace<32>: sinew::Zeroable, M::Workspace<32>: sinew::Zeroable, SoftmaxCrossEntropy: sinew::TrainsHead<M::Head> {
-//! let mut adam = Adam::<f32, M::Grads>::boxed(AdamConfig::with_lr(1e-3));
-//! let fit = Fit::<32> {
+//! use sinew::prelude::*;
+//! use sinew::{data::Dataset, metrics::Metric, train::{EarlyStopping, Fit}};
+//!
+//! network! {
+//!     pub struct Digits {
+//!         input: 64,
+//!         hidden: Dense(32) -> Relu,
+//!         out: Dense(10),
+//!     }
+//! }
+//!
+//! # fn demo(train: &Dataset<f32, 64>, dev: &Dataset<f32, 64>) {
+//! let mut rng = sinew::rng(0);
+//! let mut net = Digits::<f32>::boxed_init(&mut rng);
+//! let mut adam = Adam::<f32, Digits>::boxed(AdamConfig::with_lr(1e-3));
+//! // Batches of 32, trained in chunks of 8 on every core.
+//! let fit = Fit::<32, 8> {
 //!     epochs: 100,
 //!     metric: Metric::Accuracy,
 //!     early_stopping: Some(EarlyStopping { patience: 10, min_delta: 0.0 }),
 //!     ..Fit::default()
 //! };
-//! let history = fit.run(net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut sinew::rng(0)).unwrap();
+//! let history = fit.run(&mut *net, &mut *adam, &SoftmaxCrossEntropy, train, Some(dev), &mut rng).unwrap();
 //! println!("best dev accuracy {:?} at epoch {:?}", history.best_score, history.best_epoch);
 //! # }
 //! ```
@@ -28,6 +40,10 @@ use crate::optim::{InvalidHyperparameter, Optimizer, OptimizerState, Schedule, c
 use crate::params::{Parameters, Trainable};
 use crate::{Float, Rng};
 use bytemuck::Zeroable;
+use rayon::prelude::*;
+
+mod parallel;
+pub use parallel::DataParallel;
 use std::boxed::Box;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -53,14 +69,25 @@ pub struct Checkpoints {
     pub every: usize,
 }
 
-/// A training run's settings, with mini-batches of `B` samples (`B = 0` is a compile
+/// A training run's settings, with mini-batches of `B` samples trained in chunks of `C`
+/// (`C = B` unless given; `B = 0`, `C = 0` or a `C` that does not divide `B` is a compile
 /// error).
+///
+/// # Every core
+/// With `C < B` (`Fit::<32, 8>`), each mini-batch is cut into `B / C` chunks that are
+/// trained in parallel, each on its own copy of the network, and their gradients are
+/// reduced in chunk order before one optimizer step ([`DataParallel`]): the weights are bit
+/// for bit the same whatever the number of threads. Without batch norm the step is the
+/// whole-batch step up to rounding; with batch norm each chunk is normalised with its own
+/// statistics. [`threads`](Self::threads) sets the pool's size (default: every available
+/// core, or the pool the call already runs in). Evaluation on the dev data is spread over
+/// the same threads in every case.
 ///
 /// The learning rate is the optimizer's own (`AdamConfig::with_lr(0.01)`, `Sgd::new(0.1)`):
 /// each epoch the optimizer gets `schedule.rate(lr0, epoch)` with `lr0` its rate when
 /// [`run`](Self::run) starts.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Fit<const B: usize> {
+pub struct Fit<const B: usize, const C: usize = B> {
     /// Epochs (full passes over the training data).
     pub epochs: usize,
     /// The learning-rate schedule, applied to the optimizer's own rate.
@@ -84,9 +111,13 @@ pub struct Fit<const B: usize> {
     /// changes, and a resumed run continues them exactly (the generator is in the
     /// checkpoint). The dev data is never changed. Nothing is allocated in a step.
     pub augment: Option<crate::augment::Augment>,
+    /// Threads for the chunks and the evaluation: `None` for the pool the call runs in, or
+    /// one thread per available core; `Some(n)` for a pool of `n` (at least 1) made for the
+    /// run. The results do not depend on it.
+    pub threads: Option<usize>,
 }
 
-impl<const B: usize> Default for Fit<B> {
+impl<const B: usize, const C: usize> Default for Fit<B, C> {
     fn default() -> Self {
         Self {
             epochs: 10,
@@ -98,6 +129,7 @@ impl<const B: usize> Default for Fit<B> {
             checkpoints: None,
             resume_from: None,
             augment: None,
+            threads: None,
         }
     }
 }
@@ -276,44 +308,78 @@ fn check_data<T: Float, Y: Target<T>, const N: usize, const OUT: usize>(
     Ok(())
 }
 
-/// Buffers for evaluation, reused across epochs.
+/// Buffers for evaluation, reused across epochs: one inference workspace per thread of
+/// the pool it is made in.
 struct Evaluator<T: Float, M: Model<T, IN, OUT>, const IN: usize, const OUT: usize, const B: usize> {
-    ws: Box<M::Workspace<B>>,
+    workspaces: Vec<Box<M::Workspace<B>>>,
     _scalar: core::marker::PhantomData<T>,
 }
 
 impl<T, M, const IN: usize, const OUT: usize, const B: usize> Evaluator<T, M, IN, OUT, B>
 where
     T: Float,
-    M: Model<T, IN, OUT>,
-    M::Workspace<B>: Zeroable,
+    M: Model<T, IN, OUT> + Sync,
+    M::Workspace<B>: Zeroable + Send,
 {
     fn new() -> Self {
-        Self { ws: bytemuck::zeroed_box(), _scalar: core::marker::PhantomData }
+        let threads = rayon::current_num_threads().max(1);
+        Self {
+            workspaces: (0..threads).map(|_| bytemuck::zeroed_box()).collect(),
+            _scalar: core::marker::PhantomData,
+        }
     }
 
-    /// The data must have passed `check_data`.
-    fn evaluate<Y: Target<T>, L: Loss<T, OUT, B, Y::Batch<B>>>(
-        &mut self,
-        net: &M,
-        data: &Dataset<T, IN, Y>,
-        loss: &L,
-    ) -> Evaluation {
-        let mut confusion = data.has_classes().then(|| Confusion::new(classes(OUT)));
-        let threshold = T::cast(M::Head::THRESHOLD);
-        let mut total = 0.0;
-        let mut batches = data.batches::<B>(None);
-        while let Some(batch) = batches.next() {
-            let out = net.forward(&batch.x, &mut self.ws);
-            total += loss.value_partial(out, &batch.y, batch.samples).as_f64() * batch.samples as f64;
-            if let Some(confusion) = &mut confusion {
-                for (column, &i) in out.as_slice().chunks_exact(OUT).zip(batches.indices()) {
-                    if let Some(actual) = data.targets()[i].class() {
-                        confusion.add(actual, predicted_class(column, threshold));
+    /// The data must have passed `check_data`. The batches are shared out in contiguous
+    /// runs, one per workspace; the loss is summed in batch order, so the result does not
+    /// depend on the number of threads.
+    fn evaluate<Y, L>(&mut self, net: &M, data: &Dataset<T, IN, Y>, loss: &L) -> Evaluation
+    where
+        Y: Target<T> + Sync,
+        L: Loss<T, OUT, B, Y::Batch<B>> + Sync,
+    {
+        let batches = data.len().div_ceil(B);
+        let mut losses = vec![0.0f64; batches];
+        let runs = self.workspaces.len().min(batches).max(1);
+        let per_run = batches.div_ceil(runs).max(1);
+        let order: Vec<usize> = (0..data.len()).collect();
+        let has_classes = data.has_classes();
+        let confusions: Vec<Option<Confusion>> = self
+            .workspaces
+            .par_iter_mut()
+            .zip(losses.par_chunks_mut(per_run))
+            .enumerate()
+            .map(|(run, (ws, losses))| {
+                let first = run * per_run * B;
+                let last = (first + losses.len() * B).min(data.len());
+                let mut confusion = has_classes.then(|| Confusion::new(classes(OUT)));
+                let threshold = T::cast(M::Head::THRESHOLD);
+                let mut batches = data.batches::<B>(Some(&order[first..last]));
+                let mut value = losses.iter_mut();
+                while let Some(batch) = batches.next() {
+                    let out = net.forward(&batch.x, ws);
+                    if let Some(v) = value.next() {
+                        *v = loss.value_partial(out, &batch.y, batch.samples).as_f64() * batch.samples as f64;
                     }
+                    if let Some(confusion) = &mut confusion {
+                        for (column, &i) in out.as_slice().chunks_exact(OUT).zip(batches.indices()) {
+                            if let Some(actual) = data.targets()[i].class() {
+                                confusion.add(actual, predicted_class(column, threshold));
+                            }
+                        }
+                    }
+                }
+                confusion
+            })
+            .collect();
+        let mut confusion = has_classes.then(|| Confusion::new(classes(OUT)));
+        if let Some(all) = &mut confusion {
+            for part in confusions.iter().flatten() {
+                for (a, b) in all.counts.iter_mut().zip(&part.counts) {
+                    *a += b;
                 }
             }
         }
+        let total: f64 = losses.iter().sum();
         Evaluation { loss: total / data.len().max(1) as f64, confusion, samples: data.len() }
     }
 }
@@ -327,11 +393,17 @@ struct Progress {
     bad_epochs: usize,
 }
 
-impl<const B: usize> Fit<B> {
-    const BATCH_IS_NOT_EMPTY: () = assert!(B > 0, "`Fit::<0>`: a mini-batch needs at least one sample");
+impl<const B: usize, const C: usize> Fit<B, C> {
+    const BATCH_IS_NOT_EMPTY: () = {
+        assert!(B > 0, "`Fit::<0>`: a mini-batch needs at least one sample");
+        assert!(
+            C > 0 && C <= B && B.is_multiple_of(C),
+            "`Fit::<B, C>`: the chunk size C must divide the batch size B"
+        );
+    };
 
     /// The loss and confusion matrix of `net` on `data`, in batches of `B` (inference
-    /// mode: dropout off).
+    /// mode: dropout off), spread over [`threads`](Self::threads).
     ///
     /// # Errors
     /// [`FitError::Data`] if a class index is not below the network's number of classes
@@ -344,14 +416,15 @@ impl<const B: usize> Fit<B> {
     ) -> Result<Evaluation, FitError>
     where
         T: Float,
-        M: Model<T, IN, OUT>,
-        M::Workspace<B>: Zeroable,
-        L: Loss<T, OUT, B, Y::Batch<B>>,
-        Y: Target<T>,
+        M: Model<T, IN, OUT> + Sync,
+        M::Workspace<B>: Zeroable + Send,
+        L: Loss<T, OUT, B, Y::Batch<B>> + Sync,
+        Y: Target<T> + Sync,
     {
         let () = Self::BATCH_IS_NOT_EMPTY;
         check_data::<T, Y, IN, OUT>(data, None, "evaluated")?;
-        Ok(Evaluator::<T, M, IN, OUT, B>::new().evaluate(net, data, loss))
+        parallel::in_pool(self.threads, || Evaluator::<T, M, IN, OUT, B>::new().evaluate(net, data, loss))
+            .map_err(|e| FitError::Invalid(format!("cannot start the evaluation threads: {e}")))
     }
 
     /// Checks everything `run` needs before it changes anything.
@@ -369,6 +442,9 @@ impl<const B: usize> Fit<B> {
     {
         if train.is_empty() {
             return Err(FitError::Invalid("the training data is empty".into()));
+        }
+        if self.threads == Some(0) {
+            return Err(FitError::Invalid("`threads: Some(0)`: training needs at least one thread".into()));
         }
         if let Some(augment) = &self.augment {
             if let Some(problem) = augment.invalid() {
@@ -443,17 +519,50 @@ impl<const B: usize> Fit<B> {
     ) -> Result<History, FitError>
     where
         T: Float,
-        M: Model<T, IN, OUT> + Zeroable,
-        M::Workspace<B>: Zeroable,
+        M: Model<T, IN, OUT> + Zeroable + Send + Sync,
+        M::Workspace<B>: Zeroable + Send,
         M::TrainWorkspace<B>: Zeroable,
-        O: Optimizer<T, M> + OptimizerState<T, M>,
-        L: Loss<T, OUT, B, Y::Batch<B>> + TrainsHead<M::Head>,
-        Y: Target<T>,
+        M::TrainWorkspace<C>: Zeroable + Send,
+        O: Optimizer<T, M> + OptimizerState<T, M> + Send,
+        L: Loss<T, OUT, B, Y::Batch<B>> + Loss<T, OUT, C, Y::Batch<C>> + TrainsHead<M::Head> + Sync,
+        Y: Target<T> + Sync,
+        Y::Batch<C>: Send,
     {
         let () = Self::BATCH_IS_NOT_EMPTY;
         let lr0 = self.check::<T, Y, O, M, IN, OUT>(optimizer, train, dev)?;
-        let mut tw: Box<M::TrainWorkspace<B>> = bytemuck::zeroed_box();
-        let mut batches = train.batches::<B>(None);
+        parallel::in_pool(self.threads, || self.run_in_pool(net, optimizer, loss, train, dev, rng, lr0))
+            .map_err(|e| FitError::Invalid(format!("cannot start the training threads: {e}")))?
+    }
+
+    /// [`run`](Self::run) after its checks, on the pool's threads.
+    #[allow(clippy::too_many_arguments)]
+    fn run_in_pool<T, M, O, L, Y, const IN: usize, const OUT: usize>(
+        &self,
+        net: &mut M,
+        optimizer: &mut O,
+        loss: &L,
+        train: &Dataset<T, IN, Y>,
+        dev: Option<&Dataset<T, IN, Y>>,
+        rng: &mut Rng,
+        lr0: f64,
+    ) -> Result<History, FitError>
+    where
+        T: Float,
+        M: Model<T, IN, OUT> + Zeroable + Send + Sync,
+        M::Workspace<B>: Zeroable + Send,
+        M::TrainWorkspace<B>: Zeroable,
+        M::TrainWorkspace<C>: Zeroable + Send,
+        O: Optimizer<T, M> + OptimizerState<T, M>,
+        L: Loss<T, OUT, B, Y::Batch<B>> + Loss<T, OUT, C, Y::Batch<C>> + TrainsHead<M::Head> + Sync,
+        Y: Target<T> + Sync,
+        Y::Batch<C>: Send,
+    {
+        // One chunk: the whole batch in one workspace on this thread; several: a copy of
+        // the network and a workspace per chunk.
+        let mut whole: Option<(Box<M::TrainWorkspace<B>>, _)> =
+            (C == B).then(|| (bytemuck::zeroed_box(), train.batches::<B>(None)));
+        let mut chunked = (C < B).then(|| DataParallel::<T, M, Y, IN, OUT, C>::new(B / C));
+        let steps_per_epoch = train.len().div_ceil(B);
         let mut evaluator = Evaluator::<T, M, IN, OUT, B>::new();
         let mut best: Option<Box<M>> = self.early_stopping.map(|_| bytemuck::zeroed_box());
         let mut history = History {
@@ -467,11 +576,11 @@ impl<const B: usize> Fit<B> {
 
         if let Some(path) = &self.resume_from {
             let file = WeightFile::read(path)?;
-            let restored = Restored::<T, M>::read::<O>(file, best.is_some(), batches.len())?;
+            let restored = Restored::<T, M>::read::<O>(file, best.is_some(), steps_per_epoch)?;
             progress = restored.apply(net, optimizer, best.as_deref_mut(), rng, &mut history);
         }
 
-        let bar = Bar::new(self.progress, batches.len(), self.epochs);
+        let bar = Bar::new(self.progress, steps_per_epoch, self.epochs);
         let mut order: Vec<usize> = Vec::with_capacity(train.len());
         // The augmented batch and one image of scratch, made once.
         let mut augmented: Option<(Box<nalgebra::SMatrix<T, IN, B>>, Vec<T>)> =
@@ -485,20 +594,45 @@ impl<const B: usize> Fit<B> {
             if self.shuffle {
                 shuffle(&mut order, rng);
             }
-            batches.restart(&order);
-            let (mut total, mut step) = (0.0, 0);
-            while let Some(batch) = batches.next() {
-                step += 1;
-                let x = match (&self.augment, &mut augmented) {
-                    (Some(augment), Some((x, scratch))) => {
-                        x.copy_from(&batch.x);
-                        augment.batch(x.as_mut_slice(), batch.samples, scratch, rng);
-                        &**x
+            let mut total = 0.0;
+            for step in 1..=steps_per_epoch {
+                let indices = &order[(step - 1) * B..(step * B).min(order.len())];
+                let value = match (&mut whole, &mut chunked) {
+                    (Some((tw, batches)), _) => {
+                        if step == 1 {
+                            batches.restart(&order);
+                        }
+                        let Some(batch) = batches.next() else { break };
+                        let x = match (&self.augment, &mut augmented) {
+                            (Some(augment), Some((x, scratch))) => {
+                                x.copy_from(&batch.x);
+                                augment.batch(x.as_mut_slice(), batch.samples, scratch, rng);
+                                &**x
+                            }
+                            _ => &batch.x,
+                        };
+                        crate::model::train_step(
+                            net,
+                            x,
+                            &batch.y,
+                            batch.samples,
+                            loss,
+                            optimizer,
+                            &mut **tw,
+                            rng,
+                        )
                     }
-                    _ => &batch.x,
+                    (None, Some(chunks)) => {
+                        chunks.load(train, indices);
+                        if let (Some(augment), Some((_, scratch))) = (&self.augment, &mut augmented) {
+                            for batch in chunks.loaded_mut() {
+                                augment.batch(batch.x.as_mut_slice(), batch.samples, scratch, rng);
+                            }
+                        }
+                        chunks.step(net, loss, optimizer, rng)
+                    }
+                    (None, None) => unreachable!("C divides B"),
                 };
-                let value =
-                    crate::model::train_step(net, x, &batch.y, batch.samples, loss, optimizer, &mut tw, rng);
                 let value = match value {
                     Ok(v) => v,
                     Err(e) => {
@@ -512,7 +646,7 @@ impl<const B: usize> Fit<B> {
                         });
                     }
                 };
-                total += value.as_f64() * batch.samples as f64;
+                total += value.as_f64() * indices.len() as f64;
                 bar.inc();
             }
             let train_loss = total / train.len() as f64;
@@ -955,7 +1089,7 @@ impl fmt::Display for Diagnosis {
     }
 }
 
-impl<const B: usize> Fit<B> {
+impl<const B: usize, const C: usize> Fit<B, C> {
     /// The [`Diagnosis`] of a trained classifier: its errors on `train`, `train_dev` (if
     /// given) and `dev`, in inference mode, against `human_error` (a fraction in `[0, 1]`).
     ///
@@ -975,10 +1109,10 @@ impl<const B: usize> Fit<B> {
     ) -> Result<Diagnosis, FitError>
     where
         T: Float,
-        M: Model<T, IN, OUT>,
-        M::Workspace<B>: Zeroable,
-        L: Loss<T, OUT, B, Y::Batch<B>>,
-        Y: Target<T>,
+        M: Model<T, IN, OUT> + Sync,
+        M::Workspace<B>: Zeroable + Send,
+        L: Loss<T, OUT, B, Y::Batch<B>> + Sync,
+        Y: Target<T> + Sync,
     {
         if !(0.0..=1.0).contains(&human_error) {
             return Err(InvalidHyperparameter {
@@ -1020,20 +1154,29 @@ pub struct CrossValidation {
 /// k-fold cross-validation: `run` trains a fresh model on each fold's training part and
 /// returns its score on the fold's validation part (see [`Dataset::folds`]).
 ///
+/// The folds run in parallel on rayon's pool (by default a thread per core; to choose,
+/// call inside `rayon::ThreadPoolBuilder::new().num_threads(n).build()?.install(..)`). A
+/// [`Fit::run`] inside `run` with `threads: None` shares that pool instead of making its
+/// own. The scores are in fold order and do not depend on the number of threads.
+///
 /// # Errors
-/// The first error `run` returns, or [`DataError::BadFolds`] (converted into `E`) if `k`
-/// is below 2 or above the number of samples.
-pub fn cross_validate<T: Float, const N: usize, Y: Target<T>, E: From<DataError>>(
+/// The error of the first fold (in fold order) whose `run` fails, or
+/// [`DataError::BadFolds`] (converted into `E`) if `k` is below 2 or above the number of
+/// samples.
+pub fn cross_validate<T, const N: usize, Y, E>(
     data: &Dataset<T, N, Y>,
     k: usize,
     rng: &mut Rng,
-    mut run: impl FnMut(usize, &Fold<T, N, Y>) -> Result<f64, E>,
-) -> Result<CrossValidation, E> {
+    run: impl Fn(usize, &Fold<T, N, Y>) -> Result<f64, E> + Sync,
+) -> Result<CrossValidation, E>
+where
+    T: Float,
+    Y: Target<T> + Sync + Send,
+    E: From<DataError> + Send,
+{
     let folds = data.folds(k, rng)?;
-    let mut scores = Vec::with_capacity(k);
-    for (i, fold) in folds.iter().enumerate() {
-        scores.push(run(i, fold)?);
-    }
+    let results: Vec<Result<f64, E>> = folds.par_iter().enumerate().map(|(i, fold)| run(i, fold)).collect();
+    let scores = results.into_iter().collect::<Result<Vec<f64>, E>>()?;
     let (mean, std) = mean_std(&scores);
     Ok(CrossValidation { scores, mean, std })
 }
@@ -1118,19 +1261,24 @@ impl<P> Search<P> {
 /// best by `metric`'s direction wins. A trial whose loss becomes non-finite is recorded as
 /// diverged and the search goes on.
 ///
+/// Every trial's hyperparameters are drawn first, in order; the trials then run in
+/// parallel on rayon's pool, as in [`cross_validate`]. The trials, their scores and the
+/// best do not depend on the number of threads.
+///
 /// # Errors
-/// Any other [`FitError`] from `run`.
-pub fn random_search<P>(
+/// Any other [`FitError`] from `run`: that of the first such trial, in trial order.
+pub fn random_search<P: Send + Sync>(
     trials: usize,
     metric: Metric,
     rng: &mut Rng,
     mut sample: impl FnMut(&mut Rng) -> P,
-    mut run: impl FnMut(&P) -> Result<f64, FitError>,
+    run: impl Fn(&P) -> Result<f64, FitError> + Sync,
 ) -> Result<Search<P>, FitError> {
+    let params: Vec<P> = (0..trials).map(|_| sample(rng)).collect();
+    let results: Vec<Result<f64, FitError>> = params.par_iter().map(&run).collect();
     let mut search = Search { trials: Vec::with_capacity(trials), best: None };
-    for i in 0..trials {
-        let params = sample(rng);
-        let score = match run(&params) {
+    for (i, (params, result)) in params.into_iter().zip(results).enumerate() {
+        let score = match result {
             Ok(s) if s.is_finite() => Some(s),
             Ok(_) | Err(FitError::NonFinite { .. }) => None,
             Err(e) => return Err(e),

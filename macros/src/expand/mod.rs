@@ -244,6 +244,8 @@ fn expand(model: &Model) -> TokenStream {
             const DIFFERENTIABLE_INPUT: bool = false;
         )
     });
+    let random = model.layers.iter().any(|l| matches!(l.kind, crate::model::Kind::Dropout { .. }));
+    let differentiable = quote!(#differentiable const RANDOM: bool = #random;);
     let input_doc = match model.input {
         crate::model::Shape::Flat(n) => {
             format!(" A batch of `B` inputs of [`{net}`]: {n} features by `B` samples (one column each).")

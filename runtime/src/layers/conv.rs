@@ -155,7 +155,7 @@ pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
                         let start = y * g.w + lo * g.sw + kx - g.pw;
                         let src = &plane[start..start + (hi - lo - 1) * g.sw + 1];
                         if g.sw == 1 {
-                            row[lo..hi].copy_from_slice(src);
+                            copy_short(&mut row[lo..hi], src);
                         } else {
                             for (d, &v) in row[lo..hi].iter_mut().zip(src.iter().step_by(g.sw)) {
                                 *d = v;
@@ -165,6 +165,24 @@ pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
                 }
             }
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short rows of an unfolding (a window's width): in
+/// blocks of 8 moved inline rather than a call to `memcpy` per row.
+#[inline(always)]
+fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let (d, s): (&mut [T; 8], &[T; 8]) = (
+            d.try_into().unwrap_or_else(|_| unreachable!()),
+            s.try_into().unwrap_or_else(|_| unreachable!()),
+        );
+        *d = *s;
+    }
+    for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = s;
     }
 }
 
