@@ -377,6 +377,18 @@ fn w3_phases(c: &mut Criterion) {
             )
         })
     });
+    group.bench_function("c3 backward (input only)", |b| {
+        b.iter(|| {
+            Layer::<f32, 32>::backward(
+                &net.c3,
+                black_box(&s2),
+                &mut tw.c3,
+                None,
+                Some((&mut ds2, Store::Overwrite)),
+                32,
+            )
+        })
+    });
     group.bench_function("whole step", |b| {
         b.iter(|| {
             net.train_step(black_box(&*x), &y, &SoftmaxCrossEntropy, &mut *momentum, &mut tw, &mut rng)

@@ -41,7 +41,7 @@ network! {
 mod mnist;
 
 const BATCH: usize = 32;
-const CHUNK: usize = 8;
+const CHUNK: usize = 16;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mnist::Args { epochs, subset, augment, threads } = mnist::args_with_augment(30)?;
@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let mut net = LeNet::<f32>::boxed_init(&mut rng);
     let mut adam = Adam::<f32, LeNet>::boxed(AdamConfig::with_lr(1e-3));
-    // Each batch of 32 is trained in 4 chunks of 8 on every core; the weights do not depend
+    // Each batch of 32 is trained in 2 chunks of 16, in parallel; the weights do not depend
     // on the number of cores (`--threads N` to choose it).
     let fit = Fit::<BATCH, CHUNK> {
         epochs,

@@ -724,3 +724,53 @@ fn huge_charts_are_an_error() {
     }
     assert!(!path.exists());
 }
+
+/// The optimizers' decaying state never enters the subnormal range, where x86 arithmetic
+/// is tens of times slower: after one gradient of 1 and then only zero gradients, every
+/// velocity and moment is, after every step, either normal or exactly 0 (values below
+/// `f32::MIN_POSITIVE` are flushed). Without the flush each would pass through hundreds of
+/// subnormal steps on its way to 0.
+#[test]
+fn optimizer_state_is_never_subnormal() {
+    fn subnormals(state: &[&Small<f32>]) -> usize {
+        let mut n = 0;
+        for s in state {
+            s.for_each_tensor(|_, t| n += t.iter().filter(|v| v.is_subnormal()).count());
+        }
+        n
+    }
+    let mut ones = Small::<f32>::zeroed();
+    ones.for_each_tensor_mut(|_, t| t.fill(1.0));
+    let zeros = Small::<f32>::zeroed();
+    let start = Small::<f32>::init(&mut sinew::rng(1));
+
+    let mut net = start.clone();
+    let mut momentum =
+        Momentum::<f32, Small>::boxed(MomentumConfig { lr: 1e-3, ..MomentumConfig::default() });
+    momentum.step(&mut net, &ones);
+    for step in 0..2000 {
+        momentum.step(&mut net, &zeros);
+        assert_eq!(subnormals(&[momentum.velocity()]), 0, "momentum, step {step}");
+    }
+    assert!(momentum.velocity().hidden.weight.iter().all(|&v| v == 0.0));
+
+    let mut net = start.clone();
+    let mut config = AdamConfig::with_lr(1e-3);
+    config.beta2 = 0.9;
+    let mut adam = Adam::<f32, Small>::boxed(config);
+    adam.step(&mut net, &ones);
+    for step in 0..2000 {
+        adam.step(&mut net, &zeros);
+        assert_eq!(subnormals(&[adam.moment1(), adam.moment2()]), 0, "adam, step {step}");
+    }
+    assert!(adam.moment2().hidden.weight.iter().all(|&v| v == 0.0));
+
+    let mut net = start.clone();
+    let mut rms = RmsProp::<f32, Small>::boxed(RmsPropConfig::default());
+    rms.step(&mut net, &ones);
+    for step in 0..12000 {
+        rms.step(&mut net, &zeros);
+        assert_eq!(subnormals(&[rms.square_avg()]), 0, "rmsprop, step {step}");
+    }
+    assert!(rms.square_avg().hidden.weight.iter().all(|&v| v == 0.0));
+}

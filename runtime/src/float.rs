@@ -41,6 +41,19 @@ pub trait Float:
     const DTYPE: &'static str;
     /// Machine epsilon.
     const EPSILON: Self;
+    /// The smallest positive normal number; below it values are subnormal.
+    const MIN_NORMAL: Self;
+
+    /// `0` for a value whose magnitude is below [`MIN_NORMAL`](Self::MIN_NORMAL), the value
+    /// otherwise. The optimizers apply it to their decaying state (momentum, moments): a
+    /// velocity of a weight whose gradient stays 0 decays towards the subnormal range, where
+    /// x86 arithmetic runs tens of times slower (measured: a fifth of LeNet's velocities,
+    /// making the SGD-momentum update 30 times slower). Below 1.2e-38 (`f32`) the state can
+    /// no longer move a normal weight.
+    #[inline(always)]
+    fn flush(self) -> Self {
+        if self.abs() < Self::MIN_NORMAL { Self::zero() } else { self }
+    }
 
     /// Converts from `f64`, rounding to nearest.
     fn cast(value: f64) -> Self;
@@ -58,6 +71,7 @@ pub trait Float:
 impl Float for f32 {
     const DTYPE: &'static str = "F32";
     const EPSILON: Self = f32::EPSILON;
+    const MIN_NORMAL: Self = f32::MIN_POSITIVE;
 
     #[inline(always)]
     fn cast(value: f64) -> Self {
@@ -91,6 +105,7 @@ impl Float for f32 {
 impl Float for f64 {
     const DTYPE: &'static str = "F64";
     const EPSILON: Self = f64::EPSILON;
+    const MIN_NORMAL: Self = f64::MIN_POSITIVE;
 
     #[inline(always)]
     fn cast(value: f64) -> Self {

@@ -16,6 +16,8 @@
 //! interleaved accumulator chains, and weight gradients (`Aᵀ B`, both operands contiguous
 //! along the contracted dimension) a dot-product kernel that needs no packing.
 
+pub(crate) mod conv;
+
 use crate::fastmath;
 use crate::linalg::{Gemm, Op, gemm_portable};
 use pulp::{Simd, WithSimd};
@@ -25,6 +27,8 @@ use std::sync::OnceLock;
 pub const SMALL: usize = 2048;
 /// Chunk of the contracted dimension.
 const KC: usize = 256;
+/// The chunk for products whose contracted dimension is at most this.
+const KC_SHORT: usize = 32;
 /// Largest tile height (2 vectors of 16 lanes).
 const MR_MAX: usize = 32;
 /// Largest tile width.
@@ -57,6 +61,20 @@ pub fn tanh_f32(values: &mut [f32]) {
     arch().dispatch(Tanh(values));
 }
 
+/// Lanes of an `f32` vector on this machine's widest instruction set.
+#[cfg(test)]
+pub(crate) fn lanes_f32() -> usize {
+    struct Lanes;
+    impl WithSimd for Lanes {
+        type Output = usize;
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, _: S) -> usize {
+            lanes::<S>()
+        }
+    }
+    arch().dispatch(Lanes)
+}
+
 /// Lanes of an `f32` vector.
 fn lanes<S: Simd>() -> usize {
     core::mem::size_of::<S::f32s>() / core::mem::size_of::<f32>()
@@ -74,21 +92,27 @@ impl WithSimd for Tiled<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
+        // A short contracted dimension gets small packing buffers: they are zeroed on
+        // every call, and 40 KB of zeroes would cost more than a `k = 16` product.
+        let short = self.g.k <= KC_SHORT;
         match lanes::<S>() {
             1 => gemm_portable(self.g, self.a, self.b, self.c),
-            16.. => tiled::<S, 2, 8>(simd, self),
-            _ => tiled::<S, 2, 4>(simd, self),
+            16.. if short => tiled::<S, 2, 8, KC_SHORT>(simd, self),
+            16.. => tiled::<S, 2, 8, KC>(simd, self),
+            _ if short => tiled::<S, 2, 4, KC_SHORT>(simd, self),
+            _ => tiled::<S, 2, 4, KC>(simd, self),
         }
     }
 }
 
 #[inline(always)]
-fn tiled<S: Simd, const MV: usize, const NR: usize>(simd: S, Tiled { g, a, b, c }: Tiled) {
+fn tiled<S: Simd, const MV: usize, const NR: usize, const KC: usize>(simd: S, Tiled { g, a, b, c }: Tiled) {
     let Gemm { m, n, k, .. } = g;
     let mr = MV * lanes::<S>();
     debug_assert!(mr <= MR_MAX && NR <= NR_MAX);
-    let mut apack = [0.0f32; KC * MR_MAX];
-    let mut bpack = [0.0f32; KC * NR_MAX];
+    let mut apack = [[0.0f32; MR_MAX]; KC];
+    let mut bpack = [[0.0f32; NR_MAX]; KC];
+    let (apack, bpack) = (apack.as_flattened_mut(), bpack.as_flattened_mut());
     for k0 in (0..k).step_by(KC) {
         let kc = KC.min(k - k0);
         let overwrite = k0 == 0 && !g.accumulate;
@@ -101,13 +125,21 @@ fn tiled<S: Simd, const MV: usize, const NR: usize>(simd: S, Tiled { g, a, b, c 
                 pack_b::<NR>(g, b, k0, j0, cols, bpack);
                 for i0 in (0..m).step_by(mr) {
                     let rows = mr.min(m - i0);
-                    let acc = if rows == mr {
-                        micro::<S, MV, NR>(simd, &a[k0 * m + i0..], m, bpack, mr)
+                    if rows == mr {
+                        let acc = micro::<S, MV, NR>(simd, &a[k0 * m + i0..], m, bpack, mr);
+                        store_tile::<S, MV, NR>(simd, &acc, c, m, i0, rows, j0, cols, overwrite);
+                    } else if MV > 1 && rows <= lanes::<S>() {
+                        // A short last tile: one vector of rows rather than `MV`.
+                        let one = lanes::<S>();
+                        let apack = &mut apack[..kc * one];
+                        pack_a(g, a, k0, i0, rows, one, apack);
+                        let acc = micro::<S, 1, NR>(simd, apack, one, bpack, one);
+                        store_tile::<S, 1, NR>(simd, &acc, c, m, i0, rows, j0, cols, overwrite);
                     } else {
                         pack_a(g, a, k0, i0, rows, mr, apack);
-                        micro::<S, MV, NR>(simd, apack, mr, bpack, mr)
-                    };
-                    store_tile::<S, MV, NR>(simd, &acc, c, m, i0, rows, j0, cols, overwrite);
+                        let acc = micro::<S, MV, NR>(simd, apack, mr, bpack, mr);
+                        store_tile::<S, MV, NR>(simd, &acc, c, m, i0, rows, j0, cols, overwrite);
+                    }
                 }
             }
         } else {
@@ -135,8 +167,11 @@ fn pack_a(g: Gemm, a: &[f32], k0: usize, i0: usize, rows: usize, mr: usize, apac
         Op::N => {
             for (p, dst) in apack.chunks_exact_mut(mr).enumerate() {
                 let src = &a[(k0 + p) * g.m + i0..][..rows];
-                dst[..rows].copy_from_slice(src);
-                dst[rows..].fill(0.0);
+                let (head, tail) = dst.split_at_mut(rows);
+                crate::layers::copy_short(head, src);
+                for t in tail {
+                    *t = 0.0;
+                }
             }
         }
         Op::T => {
@@ -172,9 +207,12 @@ fn pack_b<const NR: usize>(g: Gemm, b: &[f32], k0: usize, j0: usize, cols: usize
         }
         Op::T => {
             // Row p of op(B) is contiguous in j.
+            // Rows of at most `NR` values: moved inline, not through `memcpy` calls.
             for (p, dst) in bpack.chunks_exact_mut(NR).enumerate() {
-                dst[..cols].copy_from_slice(&b[(k0 + p) * g.n + j0..][..cols]);
-                dst[cols..].fill(0.0);
+                let src = &b[(k0 + p) * g.n + j0..][..cols];
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = if j < cols { src[j] } else { 0.0 };
+                }
             }
         }
     }
@@ -474,6 +512,9 @@ mod tests {
             (25, 6, 784),
             (150, 16, 100),
             (7, 3, 70),
+            (100, 150, 16),
+            (40, 33, 32),
+            (50, 20, 33),
         ];
         for &(m, n, k) in &shapes {
             for a_op in [Op::N, Op::T] {

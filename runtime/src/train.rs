@@ -522,11 +522,11 @@ impl<const B: usize, const C: usize> Fit<B, C> {
         M: Model<T, IN, OUT> + Zeroable + Send + Sync,
         M::Workspace<B>: Zeroable + Send,
         M::TrainWorkspace<B>: Zeroable,
-        M::TrainWorkspace<C>: Zeroable + Send,
+        M::TrainWorkspace<C>: Zeroable + Send + Sync,
         O: Optimizer<T, M> + OptimizerState<T, M> + Send,
         L: Loss<T, OUT, B, Y::Batch<B>> + Loss<T, OUT, C, Y::Batch<C>> + TrainsHead<M::Head> + Sync,
         Y: Target<T> + Sync,
-        Y::Batch<C>: Send,
+        Y::Batch<C>: Send + Sync,
     {
         let () = Self::BATCH_IS_NOT_EMPTY;
         let lr0 = self.check::<T, Y, O, M, IN, OUT>(optimizer, train, dev)?;
@@ -551,11 +551,11 @@ impl<const B: usize, const C: usize> Fit<B, C> {
         M: Model<T, IN, OUT> + Zeroable + Send + Sync,
         M::Workspace<B>: Zeroable + Send,
         M::TrainWorkspace<B>: Zeroable,
-        M::TrainWorkspace<C>: Zeroable + Send,
+        M::TrainWorkspace<C>: Zeroable + Send + Sync,
         O: Optimizer<T, M> + OptimizerState<T, M>,
         L: Loss<T, OUT, B, Y::Batch<B>> + Loss<T, OUT, C, Y::Batch<C>> + TrainsHead<M::Head> + Sync,
         Y: Target<T> + Sync,
-        Y::Batch<C>: Send,
+        Y::Batch<C>: Send + Sync,
     {
         // One chunk: the whole batch in one workspace on this thread; several: a copy of
         // the network and a workspace per chunk.

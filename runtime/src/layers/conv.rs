@@ -149,13 +149,18 @@ pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
                         row.fill(T::zero());
                         continue;
                     };
-                    row[..lo].fill(T::zero());
-                    row[hi..].fill(T::zero());
+                    // Padding (rare, narrow): skip the calls when there is none.
+                    if lo > 0 {
+                        row[..lo].fill(T::zero());
+                    }
+                    if hi < row.len() {
+                        row[hi..].fill(T::zero());
+                    }
                     if lo < hi {
                         let start = y * g.w + lo * g.sw + kx - g.pw;
                         let src = &plane[start..start + (hi - lo - 1) * g.sw + 1];
                         if g.sw == 1 {
-                            copy_short(&mut row[lo..hi], src);
+                            super::copy_short(&mut row[lo..hi], src);
                         } else {
                             for (d, &v) in row[lo..hi].iter_mut().zip(src.iter().step_by(g.sw)) {
                                 *d = v;
@@ -165,24 +170,6 @@ pub fn im2col<T: Float>(g: &Geometry, x: &[T], cols: &mut [T]) {
                 }
             }
         }
-    }
-}
-
-/// `dst.copy_from_slice(src)` for the short rows of an unfolding (a window's width): in
-/// blocks of 8 moved inline rather than a call to `memcpy` per row.
-#[inline(always)]
-fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
-    let mut d = dst.chunks_exact_mut(8);
-    let mut s = src.chunks_exact(8);
-    for (d, s) in (&mut d).zip(&mut s) {
-        let (d, s): (&mut [T; 8], &[T; 8]) = (
-            d.try_into().unwrap_or_else(|_| unreachable!()),
-            s.try_into().unwrap_or_else(|_| unreachable!()),
-        );
-        *d = *s;
-    }
-    for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        *d = s;
     }
 }
 
@@ -223,6 +210,54 @@ pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T], store: Store) {
             }
         }
     }
+}
+
+/// `v` as `f32` values when `T` is `f32` (decided at compile time), for the direct kernels.
+#[cfg(feature = "host")]
+fn as_f32<T: Float>(v: &[T]) -> Option<&[f32]> {
+    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()).then(|| bytemuck::cast_slice(v))
+}
+
+/// [`as_f32`], mutably.
+#[cfg(feature = "host")]
+fn as_f32_mut<T: Float>(v: &mut [T]) -> Option<&mut [f32]> {
+    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()).then(|| bytemuck::cast_slice_mut(v))
+}
+
+/// The direct `f32` forward pass of a convolution on a whole batch, when one applies
+/// (see `kernels::conv`); `false` if the caller must unfold.
+#[cfg_attr(not(feature = "host"), allow(unused_variables))]
+fn direct_forward<T: Float>(
+    g: &Geometry,
+    co: usize,
+    x: &[T],
+    weight: &[T],
+    bias: &[T],
+    y: &mut [T],
+    scratch: &mut [T],
+) -> bool {
+    #[cfg(feature = "host")]
+    if let (Some(x), Some(w), Some(b), Some(y), Some(s)) =
+        (as_f32(x), as_f32(weight), as_f32(bias), as_f32_mut(y), as_f32_mut(scratch))
+    {
+        return crate::kernels::conv::forward(g, co, x, w, b, y, s);
+    }
+    false
+}
+
+/// Whether the direct `f32` weight gradient applies with these scratch lengths.
+#[cfg_attr(not(feature = "host"), allow(unused_variables))]
+fn direct_weight_gradient_applies<T: Float>(
+    g: &Geometry,
+    co: usize,
+    scratch: usize,
+    scratch2: usize,
+) -> bool {
+    #[cfg(feature = "host")]
+    if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+        return crate::kernels::conv::weight_gradient_applies(g, co, scratch, scratch2);
+    }
+    false
 }
 
 /// The shape of a convolution layer, [`Conv2d`] or [`ConvTranspose2d`]: its window and the
@@ -350,14 +385,21 @@ impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for Conv2d<T, S> {
     type Inference = ConvInference<S::Output<T, B>, S::Columns<T, 1>>;
     type Training = Conv2dBuffers<S::Output<T, B>, S::Columns<T, B>, S::Columns<T, 1>>;
 
-    /// One sample at a time through the scratch unfolding.
+    /// With `f32` on a host, a direct kernel where one applies (see the type's notes);
+    /// otherwise one sample at a time through the scratch unfolding.
     fn forward(&self, x: &Self::Input, ws: &mut Self::Inference) {
+        let (w, b) = (self.weight.values(), self.bias.values());
+        let (co, g) = (S::OUT_CHANNELS, &S::GEOMETRY);
+        if direct_forward(g, co, x.values(), w, b, ws.value.values_mut(), ws.cols.values_mut()) {
+            return;
+        }
         for (xs, ys) in samples(x.values(), S::IN, ws.value.values_mut(), S::OUT) {
             self.forward_sample(xs, ws.cols.values_mut(), ys);
         }
     }
 
-    /// Keeps every sample's unfolding for the weight gradient.
+    /// Keeps every sample's unfolding for the weight gradient, unless the direct kernels
+    /// apply to both passes (then nothing is kept: the backward pass reads the input).
     fn forward_train<R: Rng + ?Sized>(
         &mut self,
         x: &Self::Input,
@@ -365,17 +407,25 @@ impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for Conv2d<T, S> {
         _: usize,
         _: &mut R,
     ) {
+        let (co, g) = (S::OUT_CHANNELS, &S::GEOMETRY);
+        if direct_weight_gradient_applies::<T>(g, co, tw.cols.values().len(), tw.dcols.values().len()) {
+            let (w, b) = (self.weight.values(), self.bias.values());
+            let done = direct_forward(g, co, x.values(), w, b, tw.value.values_mut(), tw.cols.values_mut());
+            debug_assert!(done, "the direct forward applies wherever the direct weight gradient does");
+            return;
+        }
         let cols = tw.cols.values_mut().chunks_exact_mut(S::GEOMETRY.positions() * S::GEOMETRY.patch());
         for ((xs, ys), cs) in samples(x.values(), S::IN, tw.value.values_mut(), S::OUT).zip(cols) {
             self.forward_sample(xs, cs, ys);
         }
     }
 
-    /// `dW` from the saved unfoldings and `dL/dy`; `dL/dx = col2im(dY · W)` through the
-    /// scratch `dcols`.
+    /// `dW` from the saved unfoldings (or directly from the input) and `dL/dy`;
+    /// `dL/dx = col2im(dY · W)` through the scratch `dcols`.
+    #[cfg_attr(not(feature = "host"), allow(unused_variables))]
     fn backward(
         &self,
-        _: &Self::Input,
+        x: &Self::Input,
         tw: &mut Self::Training,
         grads: Option<&mut Self>,
         dx: Option<(&mut Self::Input, Store)>,
@@ -387,11 +437,30 @@ impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for Conv2d<T, S> {
             let desc = Gemm { m: k, n: co, k: n, a: Op::T, b: Op::N, accumulate: true };
             grads.weight.values_mut().fill(T::zero());
             grads.bias.values_mut().fill(T::zero());
-            let columns = tw.cols.values().chunks_exact(n * k).zip(tw.grad.values().chunks_exact(S::OUT));
-            for (cs, gs) in columns {
-                gemm(desc, cs, gs, grads.weight.values_mut());
+            for gs in tw.grad.values().chunks_exact(S::OUT) {
                 for (b, plane) in grads.bias.values_mut().iter_mut().zip(gs.chunks_exact(n)) {
-                    *b += plane.iter().copied().fold(T::zero(), |s, v| s + v);
+                    *b += super::sum(plane);
+                }
+            }
+            let direct =
+                direct_weight_gradient_applies::<T>(g, co, tw.cols.values().len(), tw.dcols.values().len());
+            #[cfg(feature = "host")]
+            if direct
+                && let (Some(xs), Some(dy), Some(dw), Some(s1), Some(s2)) = (
+                    as_f32(x.values()),
+                    as_f32(tw.grad.values()),
+                    as_f32_mut(grads.weight.values_mut()),
+                    as_f32_mut(tw.cols.values_mut()),
+                    as_f32_mut(tw.dcols.values_mut()),
+                )
+            {
+                let done = crate::kernels::conv::weight_gradient(g, co, xs, dy, dw, s1, s2);
+                debug_assert!(done, "checked by direct_weight_gradient_applies");
+            }
+            if !direct {
+                let columns = tw.cols.values().chunks_exact(n * k).zip(tw.grad.values().chunks_exact(S::OUT));
+                for (cs, gs) in columns {
+                    gemm(desc, cs, gs, grads.weight.values_mut());
                 }
             }
         }
@@ -511,7 +580,7 @@ impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for ConvTranspose2d<T, 
                 im2col(g, gs, tw.cols.values_mut());
                 gemm(desc, tw.cols.values(), xs, grads.weight.values_mut());
                 for (b, p) in grads.bias.values_mut().iter_mut().zip(gs.chunks_exact(plane)) {
-                    *b += p.iter().copied().fold(T::zero(), |s, v| s + v);
+                    *b += super::sum(p);
                 }
             }
         }
@@ -573,6 +642,7 @@ pub struct ConvTransposeBuffers<Y, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::Inference;
     use nalgebra::{SMatrix, SVector};
     use std::vec::Vec;
 
@@ -639,6 +709,111 @@ mod tests {
                 }
             }
         }
+    }
+
+    // The direct f32 kernels' cases: channels in lanes (16 outputs; padding; stride 2) and
+    // columns in lanes (one input channel; rows of two vectors; vertical stride).
+    conv_shape!(Lanes: 3 => 16, geometry Geometry::new(3, (6, 7), (3, 3), (1, 1), (1, 1)),
+        in 126, out 672, weight (27, 16), cols 1134);
+    conv_shape!(Strided: 2 => 16, geometry Geometry::new(2, (9, 9), (3, 3), (2, 2), (0, 0)),
+        in 162, out 256, weight (18, 16), cols 288);
+    conv_shape!(Rows: 1 => 6, geometry Geometry::new(1, (12, 20), (5, 5), (1, 1), (2, 2)),
+        in 240, out 1440, weight (25, 6), cols 6000);
+    conv_shape!(Uneven: 1 => 5, geometry Geometry::new(1, (11, 9), (3, 4), (2, 1), (1, 0)),
+        in 99, out 180, weight (12, 5), cols 432);
+
+    /// The `f32` passes of a batch of 3 (direct kernels where they apply) against f64
+    /// loops: outputs, weight, bias and input gradients.
+    #[allow(clippy::needless_range_loop)]
+    fn check_f32_against_f64<S: ConvShape>() {
+        const B: usize = 3;
+        let g = S::GEOMETRY;
+        let co = S::OUT_CHANNELS;
+        let mut conv = Conv2d::<f32, S>::zeroed();
+        for (i, v) in conv.weight.values_mut().iter_mut().enumerate() {
+            *v = ((i * 37) % 23) as f32 / 11.0 - 1.0;
+        }
+        for (i, v) in conv.bias.values_mut().iter_mut().enumerate() {
+            *v = i as f32 * 0.1 - 0.3;
+        }
+        let mut x = <S::Input<f32, B> as Zeroable>::zeroed();
+        for (i, v) in x.values_mut().iter_mut().enumerate() {
+            *v = ((i * 13) % 31) as f32 / 15.0 - 1.0;
+        }
+        let w64: Vec<f64> = conv.weight.values().iter().map(|&v| f64::from(v)).collect();
+        let b64: Vec<f64> = conv.bias.values().iter().map(|&v| f64::from(v)).collect();
+        let mut ws = <Inference<f32, Conv2d<f32, S>, B> as Zeroable>::zeroed();
+        let mut tw = <super::super::Training<f32, Conv2d<f32, S>, B> as Zeroable>::zeroed();
+        Layer::<f32, B>::forward(&conv, &x, &mut ws);
+        Layer::<f32, B>::forward_train(&mut conv, &x, &mut tw, B, &mut crate::rng(0));
+        let close = |a: f32, b: f64, what: &str| {
+            assert!((f64::from(a) - b).abs() < 1e-4 * (1.0 + b.abs()), "{what}: {a} vs {b} ({g:?})");
+        };
+        for s in 0..B {
+            let xs: Vec<f64> = x.values()[s * S::IN..][..S::IN].iter().map(|&v| f64::from(v)).collect();
+            let want = direct(&g, co, &w64, &b64, &xs);
+            for (i, w) in want.iter().enumerate() {
+                close(ws.value.values()[s * S::OUT + i], *w, "inference");
+                close(tw.value.values()[s * S::OUT + i], *w, "training");
+            }
+        }
+        for (i, v) in tw.grad.values_mut().iter_mut().enumerate() {
+            *v = ((i * 7) % 19) as f32 / 9.0 - 1.0;
+        }
+        let mut grads = Conv2d::<f32, S>::zeroed();
+        let mut dx = <S::Input<f32, B> as Zeroable>::zeroed();
+        Layer::<f32, B>::backward(&conv, &x, &mut tw, Some(&mut grads), Some((&mut dx, Store::Overwrite)), B);
+        let (mut dw, mut db, mut dxs) = (vec![0.0f64; w64.len()], vec![0.0f64; co], vec![0.0f64; B * S::IN]);
+        for s in 0..B {
+            for o in 0..co {
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        let d = f64::from(tw.grad.values()[s * S::OUT + (o * g.ho + oy) * g.wo + ox]);
+                        db[o] += d;
+                        for c in 0..g.c {
+                            for ky in 0..g.kh {
+                                for kx in 0..g.kw {
+                                    if let Some((yy, xx)) = g.source(oy, ox, ky, kx) {
+                                        let wi = ((o * g.c + c) * g.kh + ky) * g.kw + kx;
+                                        let xi = s * S::IN + (c * g.h + yy) * g.w + xx;
+                                        dw[wi] += d * f64::from(x.values()[xi]);
+                                        dxs[xi] += d * w64[wi];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (a, b) in grads.weight.values().iter().zip(&dw) {
+            close(*a, *b, "weight gradient");
+        }
+        for (a, b) in grads.bias.values().iter().zip(&db) {
+            close(*a, *b, "bias gradient");
+        }
+        for (a, b) in dx.values().iter().zip(&dxs) {
+            close(*a, *b, "input gradient");
+        }
+    }
+
+    #[test]
+    fn direct_f32_kernels_match_f64_loops() {
+        // On a host with AVX2 or AVX-512 these cases take the direct kernels.
+        if crate::kernels::lanes_f32() >= 8 {
+            let cols = |s: usize| s * 3;
+            assert!(crate::kernels::conv::weight_gradient_applies(&Lanes::GEOMETRY, 16, cols(1134), 1134));
+            assert!(crate::kernels::conv::weight_gradient_applies(&Strided::GEOMETRY, 16, cols(288), 288));
+            assert!(crate::kernels::conv::weight_gradient_applies(&Rows::GEOMETRY, 6, cols(6000), 6000));
+            // Too little scratch for its padded output gradient: inference takes the direct
+            // kernel, training unfolds.
+            assert!(!crate::kernels::conv::weight_gradient_applies(&Uneven::GEOMETRY, 5, cols(432), 432));
+        }
+        check_f32_against_f64::<Lanes>();
+        check_f32_against_f64::<Strided>();
+        check_f32_against_f64::<Rows>();
+        check_f32_against_f64::<Uneven>();
+        check_f32_against_f64::<Odd>();
     }
 
     /// A direct 7-loop convolution, the reference.

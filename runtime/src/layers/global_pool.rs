@@ -39,7 +39,7 @@ impl<S: Shape> GlobalAvgPool<S> {
         let scale = T::one() / T::cast(spatial as f64);
         for (xs, ys) in samples(x, S::IN, y, S::OUT) {
             for (plane, out) in xs.chunks_exact(spatial).zip(ys) {
-                *out = plane.iter().copied().fold(T::zero(), |s, v| s + v) * scale;
+                *out = super::sum(plane) * scale;
             }
         }
     }

@@ -258,3 +258,39 @@ fn samples<'a, E, F>(
 ) -> core::iter::Zip<core::slice::ChunksExact<'a, E>, core::slice::ChunksExactMut<'a, F>> {
     x.chunks_exact(n).zip(y.chunks_exact_mut(m))
 }
+
+/// `Σ v`, in eight interleaved partial sums (so that the additions do not wait for each
+/// other and vectorise), added pairwise at the end.
+#[inline]
+fn sum<T: Float>(values: &[T]) -> T {
+    let mut partial = [T::zero(); 8];
+    let mut blocks = values.chunks_exact(8);
+    for block in &mut blocks {
+        for (p, &v) in partial.iter_mut().zip(block) {
+            *p += v;
+        }
+    }
+    for (p, &v) in partial.iter_mut().zip(blocks.remainder()) {
+        *p += v;
+    }
+    let [a, b, c, d, e, f, g, h] = partial;
+    ((a + b) + (c + d)) + ((e + f) + (g + h))
+}
+
+/// `dst.copy_from_slice(src)` for the short rows of an unfolding (a window's width): in
+/// blocks of 8 moved inline rather than a call to `memcpy` per row.
+#[inline(always)]
+pub(crate) fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let (d, s): (&mut [T; 8], &[T; 8]) = (
+            d.try_into().unwrap_or_else(|_| unreachable!()),
+            s.try_into().unwrap_or_else(|_| unreachable!()),
+        );
+        *d = *s;
+    }
+    for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = s;
+    }
+}

@@ -127,7 +127,8 @@ impl<T: Float, P: Parameters<T> + Zeroable> Adam<T, P> {
 /// ```
 ///
 /// `step_size = lr / (1 − β₁ᵗ)`, `inv_sqrt_c2 = 1 / √(1 − β₂ᵗ)`; `l2` is the coupled weight
-/// decay and `shrink = 1 − lr λ` the decoupled one (AdamW).
+/// decay and `shrink = 1 − lr λ` the decoupled one (AdamW). Moments below the smallest
+/// normal number are set to 0 ([`Float::flush`](crate::Float::flush)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamUpdate<T> {
     /// `β₁`.
@@ -157,8 +158,8 @@ impl<T: Float> AdamUpdate<T> {
         let AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink } = *self;
         for (((w, v), s), &g) in w.iter_mut().zip(v).zip(s).zip(g) {
             let g = g + l2 * *w;
-            *v = beta1 * *v + (T::one() - beta1) * g;
-            *s = beta2 * *s + (T::one() - beta2) * g * g;
+            *v = (beta1 * *v + (T::one() - beta1) * g).flush();
+            *s = (beta2 * *s + (T::one() - beta2) * g * g).flush();
             *w = *w * shrink - step_size * *v / (s.sqrt() * inv_sqrt_c2 + eps);
         }
     }

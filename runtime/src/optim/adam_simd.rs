@@ -38,13 +38,20 @@ impl WithSimd for Adam<'_> {
         let (one_b1, one_b2) = (k(1.0 - u.beta1), k(1.0 - u.beta2));
         for (((w, v), s), &g) in wh.iter_mut().zip(vh).zip(sh).zip(gh) {
             let g = simd.mul_add_e_f32s(l2, *w, g);
-            *v = simd.mul_add_e_f32s(b1, *v, simd.mul_f32s(one_b1, g));
-            *s = simd.mul_add_e_f32s(b2, *s, simd.mul_f32s(one_b2, simd.mul_f32s(g, g)));
+            *v = flush(simd, simd.mul_add_e_f32s(b1, *v, simd.mul_f32s(one_b1, g)));
+            *s = flush(simd, simd.mul_add_e_f32s(b2, *s, simd.mul_f32s(one_b2, simd.mul_f32s(g, g))));
             let denom = simd.mul_add_e_f32s(simd.sqrt_f32s(*s), isc2, eps);
             *w = simd.sub_f32s(simd.mul_f32s(*w, shrink), simd.div_f32s(simd.mul_f32s(step, *v), denom));
         }
         u.apply(wt, vt, st, gt);
     }
+}
+
+/// [`Float::flush`](crate::Float::flush) on a vector: subnormal lanes become 0.
+#[inline(always)]
+fn flush<S: Simd>(simd: S, x: S::f32s) -> S::f32s {
+    let small = simd.less_than_f32s(simd.abs_f32s(x), simd.splat_f32s(f32::MIN_POSITIVE));
+    simd.select_f32s(small, simd.splat_f32s(0.0), x)
 }
 
 #[cfg(test)]

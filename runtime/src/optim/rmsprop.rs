@@ -48,6 +48,8 @@ impl<T: Float> RmsPropConfig<T> {
 
 /// RMSprop: `s = α s + (1 − α) g²`, `w -= lr g / (√s + ε)`, as PyTorch's
 /// `torch.optim.RMSprop`. The average `s` is a value of type `P`.
+///
+/// An average below the smallest normal number is set to 0 ([`Float::flush`](crate::Float::flush)).
 #[derive(Clone, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float, P: Zeroable")]
 pub struct RmsProp<T: Float, P> {
@@ -93,7 +95,7 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
             let s = state.tensor_mut(i);
             for ((w, s), &g) in w.iter_mut().zip(s).zip(grads.tensor(i)) {
                 let g = g + lambda * *w;
-                *s = alpha * *s + (T::one() - alpha) * g * g;
+                *s = (alpha * *s + (T::one() - alpha) * g * g).flush();
                 *w -= lr * g / (s.sqrt() + eps);
             }
         });

@@ -122,6 +122,7 @@ impl<T: Float> Default for MomentumConfig<T> {
 /// SGD with momentum, as PyTorch's `torch.optim.SGD(momentum=μ)`: the first step sets
 /// `v = g`, later steps `v = μ v + (1 − dampening) g`; then `w -= lr v`
 /// (Nesterov: `w -= lr (g + μ v)`). The velocity `v` is a value of type `P`.
+/// A velocity below the smallest normal number is set to 0 ([`Float::flush`]).
 #[derive(Clone, Debug, PartialEq, Zeroable)]
 #[zeroable(bound = "T: Float, P: Zeroable")]
 pub struct Momentum<T: Float, P> {
@@ -168,7 +169,7 @@ impl<T: Float, M: Trainable<T, Grads = G>, G: Parameters<T> + Zeroable> Optimize
             let v = velocity.tensor_mut(i);
             for ((w, v), &g) in w.iter_mut().zip(v).zip(grads.tensor(i)) {
                 let g = g + lambda * *w;
-                *v = if first { g } else { momentum * *v + (T::one() - dampening) * g };
+                *v = if first { g } else { (momentum * *v + (T::one() - dampening) * g).flush() };
                 let d = if nesterov { g + momentum * *v } else { *v };
                 *w -= lr * d;
             }

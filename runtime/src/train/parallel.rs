@@ -14,6 +14,9 @@ use rayon::prelude::*;
 use std::boxed::Box;
 use std::prelude::rust_2024::*;
 
+/// Values per parallel piece of the gradient reduction.
+const PIECE: usize = 4096;
+
 /// One chunk's copy of the network, its buffers, its samples and its generator.
 struct Slot<T: Float, M: Model<T, IN, OUT>, Y: Target<T>, const IN: usize, const OUT: usize, const C: usize> {
     net: Box<M>,
@@ -66,9 +69,9 @@ impl<T, M, Y, const IN: usize, const OUT: usize, const C: usize> DataParallel<T,
 where
     T: Float,
     M: Model<T, IN, OUT> + Zeroable + Send + Sync,
-    M::TrainWorkspace<C>: Zeroable + Send,
+    M::TrainWorkspace<C>: Zeroable + Send + Sync,
     Y: Target<T>,
-    Y::Batch<C>: Send,
+    Y::Batch<C>: Send + Sync,
 {
     /// Buffers for up to `chunks` chunks of `C` samples: per chunk a copy of the network,
     /// a training workspace and a batch.
@@ -165,18 +168,22 @@ where
         if !value.is_finite() {
             return Err(NonFiniteLoss { value: value.as_f64() });
         }
+        // Each value is the same sum in chunk order, whichever thread takes its piece.
         for i in 0..<M::Grads as Parameters<T>>::TENSORS.len() {
             let into = self.grads.tensor_mut(i);
-            let w0 = weight(&slots[0]);
-            for (g, &v) in into.iter_mut().zip(M::gradients(&slots[0].tw).tensor(i)) {
-                *g = w0 * v;
-            }
-            for s in &slots[1..] {
-                let w = weight(s);
-                for (g, &v) in into.iter_mut().zip(M::gradients(&s.tw).tensor(i)) {
-                    *g += w * v;
+            into.par_chunks_mut(PIECE).enumerate().for_each(|(piece, into)| {
+                let at = piece * PIECE;
+                let w0 = weight(&slots[0]);
+                for (g, &v) in into.iter_mut().zip(&M::gradients(&slots[0].tw).tensor(i)[at..]) {
+                    *g = w0 * v;
                 }
-            }
+                for s in &slots[1..] {
+                    let w = weight(s);
+                    for (g, &v) in into.iter_mut().zip(&M::gradients(&s.tw).tensor(i)[at..]) {
+                        *g += w * v;
+                    }
+                }
+            });
         }
         for (i, info) in M::TENSORS.iter().enumerate() {
             if info.role == Role::Buffer {
