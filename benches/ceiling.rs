@@ -78,8 +78,11 @@ mod x86 {
     }
 }
 
+/// A kernel: `ROUNDS · CHAINS` FMAs from a seed.
+type Kernel = fn(f32) -> f32;
+
 /// The widest FMA kernel this CPU runs, and its lanes.
-fn kernel() -> Option<(fn(f32) -> f32, usize)> {
+fn kernel() -> Option<(Kernel, usize)> {
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx512f") {

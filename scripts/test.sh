@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain targets and tools"
-rustup target add thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
+rustup target add thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi wasm32-unknown-unknown >/dev/null
 rustup component add llvm-tools >/dev/null
 
 step "cargo fmt --check"
@@ -87,6 +87,12 @@ cargo run --release --example 08-sequential-mnist
 cargo run --release --example 09-siamese
 cargo run --release --example 10-localize
 cargo run --release --example 11-segment
+
+step "browser demo (WebAssembly, headless Chromium)"
+# The full main job (it checks its own accuracy) writes the weights the module embeds.
+cargo run --release --example mnist
+(cd demo && cargo fmt --check && cargo clippy --quiet --release --target wasm32-unknown-unknown -- -D warnings)
+./scripts/demo.sh --test
 
 step "firmware (QEMU)"
 ./scripts/firmware.sh
