@@ -35,9 +35,11 @@ class Browser:
         to_child, self._commands = os.pipe()
         self._answers, from_child = os.pipe()
         self.process = subprocess.Popen(
+            # No background connections: on a closed network they are refused, many at a time.
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--hide-scrollbars", "--remote-debugging-pipe", f"--user-data-dir={profile}",
-             "about:blank"],
+             "--disable-quic", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--hide-scrollbars", "--remote-debugging-pipe",
+             f"--user-data-dir={profile}", "about:blank"],
             # Not `pass_fds`: it closes every other descriptor after `preexec_fn`, 3 and 4
             # included. Python's own descriptors are not inheritable; the copies are.
             close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -398,7 +398,7 @@ impl<const B: usize, const C: usize> Fit<B, C> {
         assert!(B > 0, "`Fit::<0>`: a mini-batch needs at least one sample");
         assert!(
             C > 0 && C <= B && B.is_multiple_of(C),
-            "`Fit::<B, C>`: the chunk size C must divide the batch size B"
+            "`Fit::<B, C>`: the chunk size C must divide the batch size B (`Fit::<32, 8>`: 4 chunks of 8)"
         );
     };
 

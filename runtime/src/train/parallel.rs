@@ -49,9 +49,36 @@ struct Slot<T: Float, M: Model<T, IN, OUT>, Y: Target<T>, const IN: usize, const
 /// the whole-batch step up to rounding; with batch norm each chunk is normalised with its
 /// own statistics, as PyTorch's `DistributedDataParallel` does without `SyncBatchNorm`.
 ///
-/// Nothing is allocated by a step (inside a rayon pool: from outside one, rayon's queue
-/// of injected jobs allocates a block every 63 calls; [`Fit`](super::Fit) runs its whole
-/// loop inside its pool).
+/// Nothing is allocated by a step run inside a rayon pool, as [`Fit`](super::Fit) runs its
+/// whole loop (`tests/allocations.rs` counts); called from outside one, rayon queues the
+/// work for its pool, and that queue may allocate.
+///
+/// ```
+/// use sinew::prelude::*;
+/// use sinew::{data::Dataset, train::DataParallel};
+///
+/// network! {
+///     pub struct Xor { input: 2, hidden: Dense(8) -> Tanh, out: Dense(2) }
+/// }
+///
+/// let data = Dataset::<f32, 2>::new(vec![[0., 0.], [0., 1.], [1., 0.], [1., 1.]], vec![0, 1, 1, 0]).unwrap();
+/// let mut rng = sinew::rng(1);
+/// let mut net = Xor::<f32>::boxed_init(&mut rng);
+/// let mut adam = Adam::<f32, Xor>::boxed(AdamConfig::with_lr(0.05));
+/// // Batches of 4 in 2 chunks of 2.
+/// let mut chunks = DataParallel::<f32, Xor<f32>, usize, 2, 2, 2>::new(2);
+/// let first = {
+///     chunks.load(&data, &[0, 1, 2, 3]);
+///     chunks.step(&mut *net, &SoftmaxCrossEntropy, &mut *adam, &mut rng).unwrap()
+/// };
+/// for _ in 0..300 {
+///     chunks.load(&data, &[0, 1, 2, 3]);
+///     chunks.step(&mut *net, &SoftmaxCrossEntropy, &mut *adam, &mut rng).unwrap();
+/// }
+/// chunks.load(&data, &[0, 1, 2, 3]);
+/// let last = chunks.step(&mut *net, &SoftmaxCrossEntropy, &mut *adam, &mut rng).unwrap();
+/// assert!(last < 0.1 * first, "{first} -> {last}");
+/// ```
 pub struct DataParallel<T, M, Y, const IN: usize, const OUT: usize, const C: usize>
 where
     T: Float,
