@@ -203,29 +203,20 @@ fn evaluation_and_folds_do_not_depend_on_threads() {
         assert_eq!(serial.loss.to_bits(), other.loss.to_bits(), "{threads} threads");
         assert_eq!(serial.confusion, other.confusion, "{threads} threads");
     }
-    let cv = cross_validate(&data, 5, &mut sinew::rng(13), |i, fold| {
+    let fold_score = |i: usize, fold: &sinew::data::Fold<f64, 64, usize>| {
         let mut rng = sinew::rng(i as u64);
         let mut net = Plain::<f64>::boxed_init(&mut rng);
         let fit = Fit::<8, 4> { epochs: 2, progress: false, ..Fit::default() };
         fit.run(&mut *net, &mut Sgd::new(0.1), &SoftmaxCrossEntropy, &fold.train, None, &mut rng)?;
         let eval = fit.evaluate(&*net, &fold.validation, &SoftmaxCrossEntropy)?;
         Ok::<f64, FitError>(eval.score(Metric::Loss).unwrap())
-    })
-    .unwrap();
+    };
+    let cv = cross_validate(&data, 5, &mut sinew::rng(13), fold_score).unwrap();
     let serial = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap()
-        .install(|| {
-            cross_validate(&data, 5, &mut sinew::rng(13), |i, fold| {
-                let mut rng = sinew::rng(i as u64);
-                let mut net = Plain::<f64>::boxed_init(&mut rng);
-                let fit = Fit::<8, 4> { epochs: 2, progress: false, ..Fit::default() };
-                fit.run(&mut *net, &mut Sgd::new(0.1), &SoftmaxCrossEntropy, &fold.train, None, &mut rng)?;
-                let eval = fit.evaluate(&*net, &fold.validation, &SoftmaxCrossEntropy)?;
-                Ok::<f64, FitError>(eval.score(Metric::Loss).unwrap())
-            })
-        })
+        .install(|| cross_validate(&data, 5, &mut sinew::rng(13), fold_score))
         .unwrap();
     assert_eq!(cv, serial);
 }

@@ -107,17 +107,22 @@ pub(crate) fn weight_gradient_applies(g: &Geometry, co: usize, scratch: usize, s
         #[inline(always)]
         fn with_simd<S: Simd>(self, _: S) -> bool {
             let Applies(g, co, scratch, scratch2) = self;
-            match kind(g, co, lanes::<S>(), scratch) {
-                Some(Kind::ChannelsInLanes) => scratch2 >= g.positions() * co,
-                Some(Kind::ColumnsInLanes) => {
-                    let lanes = lanes::<S>();
-                    scratch2 >= co * g.ho * g.wo.div_ceil(lanes) * lanes
-                }
-                None => false,
-            }
+            gradient_kind(g, co, lanes::<S>(), scratch, scratch2).is_some()
         }
     }
     arch().dispatch(Applies(g, co, scratch, scratch2))
+}
+
+/// The direct weight-gradient kernel for this geometry, if one applies: [`kind`], and room
+/// in `scratch2` for its transposed (channels in lanes) or padded (columns in lanes) output
+/// gradient.
+fn gradient_kind(g: &Geometry, co: usize, lanes: usize, scratch: usize, scratch2: usize) -> Option<Kind> {
+    let found = kind(g, co, lanes, scratch)?;
+    let room = match found {
+        Kind::ChannelsInLanes => g.positions() * co,
+        Kind::ColumnsInLanes => co * g.ho * g.wo.div_ceil(lanes) * lanes,
+    };
+    (scratch2 >= room).then_some(found)
 }
 
 /// Which direct kernel applies to a geometry with `co` output channels, if any, for
@@ -356,15 +361,14 @@ impl WithSimd for WeightGradient<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> bool {
         let WeightGradient { g, co, x, dy, dw, scratch, scratch2 } = self;
-        let lanes = lanes::<S>();
-        match kind(g, co, lanes, scratch.len()) {
-            Some(Kind::ChannelsInLanes) if scratch2.len() >= g.positions() * co => {
+        match gradient_kind(g, co, lanes::<S>(), scratch.len(), scratch2.len()) {
+            Some(Kind::ChannelsInLanes) => {
                 weight_gradient_channels::<S>(simd, g, co, x, dy, dw, scratch, scratch2)
             }
-            Some(Kind::ColumnsInLanes) if scratch2.len() >= co * g.ho * g.wo.div_ceil(lanes) * lanes => {
+            Some(Kind::ColumnsInLanes) => {
                 weight_gradient_columns::<S>(simd, g, co, x, dy, dw, scratch, scratch2)
             }
-            _ => return false,
+            None => return false,
         }
         true
     }
