@@ -41,14 +41,14 @@ use crate::params::{Parameters, Trainable};
 use crate::{Float, Rng};
 use bytemuck::Zeroable;
 use rayon::prelude::*;
-
-mod parallel;
-pub use parallel::DataParallel;
 use std::boxed::Box;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::prelude::rust_2024::*;
 use std::time::Instant;
+
+mod parallel;
+pub use parallel::DataParallel;
 
 /// Stop when the dev metric has not improved for `patience` epochs, and restore the
 /// weights of the best epoch.
