@@ -132,3 +132,18 @@ impl Float for f64 {
         }
     }
 }
+
+/// `v` as `f32` values when `T` is `f32` (decided at compile time; the cast is the
+/// identity), for the host's `f32` kernels; `None` for `f64`.
+#[cfg(feature = "host")]
+#[inline(always)]
+pub(crate) fn as_f32<T: Float>(v: &[T]) -> Option<&[f32]> {
+    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()).then(|| bytemuck::cast_slice(v))
+}
+
+/// [`as_f32`], mutably.
+#[cfg(feature = "host")]
+#[inline(always)]
+pub(crate) fn as_f32_mut<T: Float>(v: &mut [T]) -> Option<&mut [f32]> {
+    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()).then(|| bytemuck::cast_slice_mut(v))
+}

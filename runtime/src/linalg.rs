@@ -71,16 +71,11 @@ impl Gemm {
 #[inline]
 pub fn gemm<T: Float>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
     g.check(a.len(), b.len(), c.len());
-    // `T` is `f32`: the casts are the identity, and the comparison is decided at compile
-    // time.
     #[cfg(feature = "host")]
-    if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
-        return crate::kernels::gemm_f32(
-            g,
-            bytemuck::cast_slice(a),
-            bytemuck::cast_slice(b),
-            bytemuck::cast_slice_mut(c),
-        );
+    if let (Some(a), Some(b), Some(c)) =
+        (crate::float::as_f32(a), crate::float::as_f32(b), crate::float::as_f32_mut(c))
+    {
+        return crate::kernels::gemm_f32(g, a, b, c);
     }
     gemm_portable(g, a, b, c);
 }

@@ -212,18 +212,6 @@ pub fn col2im<T: Float>(g: &Geometry, cols: &[T], x: &mut [T], store: Store) {
     }
 }
 
-/// `v` as `f32` values when `T` is `f32` (decided at compile time), for the direct kernels.
-#[cfg(feature = "host")]
-fn as_f32<T: Float>(v: &[T]) -> Option<&[f32]> {
-    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()).then(|| bytemuck::cast_slice(v))
-}
-
-/// [`as_f32`], mutably.
-#[cfg(feature = "host")]
-fn as_f32_mut<T: Float>(v: &mut [T]) -> Option<&mut [f32]> {
-    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()).then(|| bytemuck::cast_slice_mut(v))
-}
-
 /// The direct `f32` forward pass of a convolution on a whole batch, when one applies
 /// (see `kernels::conv`); `false` if the caller must unfold.
 #[cfg_attr(not(feature = "host"), allow(unused_variables))]
@@ -237,10 +225,38 @@ fn direct_forward<T: Float>(
     scratch: &mut [T],
 ) -> bool {
     #[cfg(feature = "host")]
-    if let (Some(x), Some(w), Some(b), Some(y), Some(s)) =
-        (as_f32(x), as_f32(weight), as_f32(bias), as_f32_mut(y), as_f32_mut(scratch))
     {
-        return crate::kernels::conv::forward(g, co, x, w, b, y, s);
+        use crate::float::{as_f32, as_f32_mut};
+        if let (Some(x), Some(w), Some(b), Some(y), Some(s)) =
+            (as_f32(x), as_f32(weight), as_f32(bias), as_f32_mut(y), as_f32_mut(scratch))
+        {
+            return crate::kernels::conv::forward(g, co, x, w, b, y, s);
+        }
+    }
+    false
+}
+
+/// The direct `f32` weight gradient of a convolution on a whole batch, added to `dw`, when
+/// one applies (exactly when [`direct_weight_gradient_applies`] says so); `false` if the
+/// caller must multiply the kept unfoldings.
+#[cfg_attr(not(feature = "host"), allow(unused_variables))]
+fn direct_weight_gradient<T: Float>(
+    g: &Geometry,
+    co: usize,
+    x: &[T],
+    dy: &[T],
+    dw: &mut [T],
+    scratch: &mut [T],
+    scratch2: &mut [T],
+) -> bool {
+    #[cfg(feature = "host")]
+    {
+        use crate::float::{as_f32, as_f32_mut};
+        if let (Some(x), Some(dy), Some(dw), Some(s1), Some(s2)) =
+            (as_f32(x), as_f32(dy), as_f32_mut(dw), as_f32_mut(scratch), as_f32_mut(scratch2))
+        {
+            return crate::kernels::conv::weight_gradient(g, co, x, dy, dw, s1, s2);
+        }
     }
     false
 }
@@ -254,7 +270,7 @@ fn direct_weight_gradient_applies<T: Float>(
     scratch2: usize,
 ) -> bool {
     #[cfg(feature = "host")]
-    if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+    if crate::float::as_f32::<T>(&[]).is_some() {
         return crate::kernels::conv::weight_gradient_applies(g, co, scratch, scratch2);
     }
     false
@@ -422,7 +438,6 @@ impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for Conv2d<T, S> {
 
     /// `dW` from the saved unfoldings (or directly from the input) and `dL/dy`;
     /// `dL/dx = col2im(dY · W)` through the scratch `dcols`.
-    #[cfg_attr(not(feature = "host"), allow(unused_variables))]
     fn backward(
         &self,
         x: &Self::Input,
@@ -442,22 +457,8 @@ impl<T: Float, S: ConvShape, const B: usize> Layer<T, B> for Conv2d<T, S> {
                     *b += super::sum(plane);
                 }
             }
-            let direct =
-                direct_weight_gradient_applies::<T>(g, co, tw.cols.values().len(), tw.dcols.values().len());
-            #[cfg(feature = "host")]
-            if direct
-                && let (Some(xs), Some(dy), Some(dw), Some(s1), Some(s2)) = (
-                    as_f32(x.values()),
-                    as_f32(tw.grad.values()),
-                    as_f32_mut(grads.weight.values_mut()),
-                    as_f32_mut(tw.cols.values_mut()),
-                    as_f32_mut(tw.dcols.values_mut()),
-                )
-            {
-                let done = crate::kernels::conv::weight_gradient(g, co, xs, dy, dw, s1, s2);
-                debug_assert!(done, "checked by direct_weight_gradient_applies");
-            }
-            if !direct {
+            let (xs, dy, dw) = (x.values(), tw.grad.values(), grads.weight.values_mut());
+            if !direct_weight_gradient(g, co, xs, dy, dw, tw.cols.values_mut(), tw.dcols.values_mut()) {
                 let columns = tw.cols.values().chunks_exact(n * k).zip(tw.grad.values().chunks_exact(S::OUT));
                 for (cs, gs) in columns {
                     gemm(desc, cs, gs, grads.weight.values_mut());

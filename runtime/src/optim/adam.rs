@@ -170,19 +170,17 @@ impl<T: Float> AdamUpdate<T> {
 #[inline]
 fn update_tensor<T: Float>(update: &AdamUpdate<T>, w: &mut [T], v: &mut [T], s: &mut [T], g: &[T]) {
     #[cfg(feature = "host")]
-    if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
-        // `T` is `f32`: the casts are the identity.
-        let AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink } = *update;
-        let [beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink] =
-            [beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink].map(|x| x.as_f64() as f32);
-        let update = AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink };
-        let (w, v, s, g) = (
-            bytemuck::cast_slice_mut(w),
-            bytemuck::cast_slice_mut(v),
-            bytemuck::cast_slice_mut(s),
-            bytemuck::cast_slice(g),
-        );
-        return super::adam_simd::adam_f32(&update, w, v, s, g);
+    {
+        use crate::float::{as_f32, as_f32_mut};
+        if let (Some(w), Some(v), Some(s), Some(g)) = (as_f32_mut(w), as_f32_mut(v), as_f32_mut(s), as_f32(g))
+        {
+            // `T` is `f32`: the conversions are exact.
+            let AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink } = *update;
+            let [beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink] =
+                [beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink].map(|x| x.as_f64() as f32);
+            let update = AdamUpdate { beta1, beta2, step_size, inv_sqrt_c2, eps, l2, shrink };
+            return super::adam_simd::adam_f32(&update, w, v, s, g);
+        }
     }
     update.apply(w, v, s, g);
 }
